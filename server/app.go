@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// App is the users service: the app listener that serves GET /users/{id},
+// the debug listener that serves the profiles, and the store behind them.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *Store
+	handler  http.Handler // the app's routes wrapped in cfg.Middleware
+	appSrv   *http.Server
+	debugSrv *http.Server
+	appLn    net.Listener
+	debugLn  net.Listener
+}
+
+// New opens the store and both listeners. A busy or forbidden address is
+// reported here, before anything is served.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeAll()
+		}
+	}()
+
+	var err error
+	a.store, err = OpenStore(ctx, StoreOptions{Path: cfg.DBPath, Users: cfg.Users, Conns: cfg.DBConns})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/users/{id}", newUsersHandler(a.store, cfg.Steps, log))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no route for "+r.URL.Path+"; try GET /users/{id}")
+	})
+	var h http.Handler = mux
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		h = cfg.Middleware[i](h)
+	}
+	a.handler = h
+
+	if a.appLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("app listener: %s is not available (change it with -addr): %w", cfg.Addr, err)
+	}
+	if a.debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+		return nil, fmt.Errorf("debug listener: %s is not available (change it with -debug-addr): %w", cfg.DebugAddr, err)
+	}
+	if !isLoopback(a.debugLn.Addr()) {
+		if !cfg.DebugPublic {
+			return nil, fmt.Errorf("debug listener: %s is reachable from other machines; profiles expose the program's internals, so bind it to localhost or pass -debug-public", a.debugLn.Addr())
+		}
+		log.Warn("debug listener is reachable from other machines: anyone who reaches it can read profiles and traces", "addr", a.debugLn.Addr().String())
+	}
+
+	a.appSrv = &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// No WriteTimeout on the debug server: a capture writes nothing until its
+	// seconds are up, and a timeout shorter than the capture would cut it
+	// (fgprof's answer is then empty; pprof refuses such a request). The
+	// listener is on loopback, and ReadHeaderTimeout still guards reads.
+	a.debugSrv = &http.Server{
+		Handler:           DebugHandler(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ok = true
+	return a, nil
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// Addr is the app listener's address, e.g. 127.0.0.1:8080.
+func (a *App) Addr() net.Addr { return a.appLn.Addr() }
+
+// DebugAddr is the debug listener's address, e.g. 127.0.0.1:6060.
+func (a *App) DebugAddr() net.Addr { return a.debugLn.Addr() }
+
+// Store is the users store the app reads.
+func (a *App) Store() *Store { return a.store }
+
+// ServeHTTP serves one request of the app listener. Every request passes
+// through it, which makes its frame the mark of a request-handling
+// goroutine in a profile. A panic below it is logged with its stack and
+// answered with 500, or, if the answer had already begun, by aborting the
+// connection so the client cannot take a cut body for a whole one.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		a.log.ErrorContext(r.Context(), "panic serving request",
+			"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if rw.wroteHeader {
+			panic(http.ErrAbortHandler)
+		}
+		clear(rw.Header())
+		writeError(rw, http.StatusInternalServerError, "internal error")
+	}()
+	a.handler.ServeHTTP(rw, r)
+}
+
+// statusWriter remembers whether the answer has begun.
+type statusWriter struct {
+	http.ResponseWriter
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.wroteHeader = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Serve serves both listeners until ctx is done, then shuts down: the app
+// listener stops accepting and in-flight requests get up to
+// cfg.ShutdownTimeout to finish; then the debug listener closes, the close
+// hooks run in reverse order of cfg.Closers, and the store closes.
+func (a *App) Serve(ctx context.Context) error {
+	prevMutex := runtime.SetMutexProfileFraction(a.cfg.MutexFraction)
+	runtime.SetBlockProfileRate(a.cfg.BlockRate)
+	defer func() {
+		runtime.SetMutexProfileFraction(prevMutex)
+		runtime.SetBlockProfileRate(0)
+	}()
+
+	errc := make(chan error, 2)
+	go func() { errc <- a.appSrv.Serve(a.appLn) }()
+	go func() { errc <- a.debugSrv.Serve(a.debugLn) }()
+	a.log.Info("serving", "app", "http://"+a.Addr().String()+"/users/42",
+		"debug", "http://"+a.DebugAddr().String()+"/debug/pprof/", "users", a.store.Users())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	case serveErr = <-errc:
+		a.log.Error("listener failed", "err", serveErr)
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if serveErr != nil {
+		errs = append(errs, serveErr)
+	}
+	if err := a.appSrv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: requests still running after %s: %w", a.cfg.ShutdownTimeout, err))
+		a.appSrv.Close()
+	}
+	a.debugSrv.Close() // a capture in progress is cut: the app is going away
+	for i := len(a.cfg.Closers) - 1; i >= 0; i-- {
+		if err := a.cfg.Closers[i](sctx); err != nil {
+			errs = append(errs, fmt.Errorf("close hook: %w", err))
+		}
+	}
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		a.log.Error("stopped with errors", "err", err)
+	} else {
+		a.log.Info("stopped")
+	}
+	return err
+}
+
+// closeAll releases what New opened, when New fails half way.
+func (a *App) closeAll() {
+	if a.appLn != nil {
+		a.appLn.Close()
+	}
+	if a.debugLn != nil {
+		a.debugLn.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// Run is the main of every exercise and solution: it serves cfg until
+// SIGINT or SIGTERM, then shuts down gracefully. A second signal stops the
+// process at once.
+func Run(cfg Config) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		stop() // the next signal kills the process
+	}()
+	return app.Serve(ctx)
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110), as a Server-Timing
+// metric name must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c > 0x7e || c <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
+			return false
+		}
+	}
+	return true
+}

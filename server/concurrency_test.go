@@ -1,0 +1,54 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/server"
+)
+
+// TestConcurrentAnswersAreRight loads the server from 200 goroutines over
+// varied ids and checks every body, not only every status: the seed
+// program answered 200 {"name":""} to almost every request under load,
+// because each pooled connection to ":memory:" opened its own empty
+// database.
+func TestConcurrentAnswersAreRight(t *testing.T) {
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.DebugAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := server.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx) }()
+	defer func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+
+	const goroutines, each = 200, 25
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: goroutines}}
+	defer client.CloseIdleConnections()
+	check, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res := measure.CheckBodies(check, measure.BodyCheckOptions{
+		BaseURL:     "http://" + app.Addr().String(),
+		Users:       app.Store().Users(),
+		Concurrency: goroutines,
+		Requests:    goroutines * each,
+		Client:      client,
+	})
+	if res.Checked != goroutines*each || res.Wrong != 0 || res.TransportErrors != 0 {
+		t.Fatalf("%d answers checked (want %d), %d wrong, %d without answer; first wrong: %q",
+			res.Checked, goroutines*each, res.Wrong, res.TransportErrors, res.Examples)
+	}
+}

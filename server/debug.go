@@ -1,0 +1,37 @@
+package server
+
+import (
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/felixge/fgprof"
+)
+
+// DebugHandler returns the handler of the debug listener, on a mux of its
+// own (never http.DefaultServeMux):
+//
+//	/debug/pprof/          index of the runtime profiles
+//	/debug/pprof/profile   CPU profile (?seconds=N)
+//	/debug/pprof/trace     execution trace (?seconds=N), for go tool trace
+//	/debug/pprof/{name}    heap, goroutine, block, mutex, allocs, threadcreate
+//	                       (?seconds=N gives the change over N seconds)
+//	/debug/pprof/cmdline   the command line
+//	/debug/pprof/symbol    symbol lookup for go tool pprof
+//	/debug/fgprof          wall-clock profile of every goroutine (?seconds=N)
+func DebugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/fgprof", fgprof.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		http.Redirect(w, r, "/debug/pprof/", http.StatusFound)
+	})
+	return mux
+}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// capture fetches a profile from the debug listener and parses it.
+func capture(t *testing.T, app *App, path string) *profile.Profile {
+	t.Helper()
+	resp, err := http.Get("http://" + app.DebugAddr().String() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: reading: %v", path, err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: status %d: %s", path, resp.StatusCode, body)
+	}
+	p, err := profile.Parse(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s: %d bytes that profile.Parse rejects: %v", path, len(body), err)
+	}
+	return p
+}
+
+func TestDebugProfilesParse(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	for _, path := range []string{"/debug/pprof/profile?seconds=1", "/debug/fgprof?seconds=1",
+		"/debug/pprof/heap", "/debug/pprof/goroutine", "/debug/pprof/block", "/debug/pprof/mutex",
+		"/debug/pprof/allocs", "/debug/pprof/threadcreate"} {
+		p := capture(t, app, path)
+		if len(p.SampleType) == 0 {
+			t.Errorf("%s: a profile with no sample type", path)
+		}
+	}
+	resp, err := http.Get("http://" + app.DebugAddr().String() + "/debug/pprof/trace?seconds=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.HasPrefix(trace, []byte("go 1.")) {
+		t.Errorf("trace: status %d, %d bytes starting %q; want a Go execution trace", resp.StatusCode, len(trace), trace[:min(len(trace), 16)])
+	}
+	resp, err = http.Get("http://" + app.DebugAddr().String() + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	index, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"allocs", "block", "goroutine", "heap", "mutex", "profile", "threadcreate", "trace", "cmdline", "symbol"} {
+		if !bytes.Contains(index, []byte(name)) {
+			t.Errorf("the pprof index does not list %s", name)
+		}
+	}
+}
+
+// TestLongCaptureOutlastsWriteTimeout: fgprof writes nothing until its
+// seconds are up; a server WriteTimeout shorter than that would cut the
+// answer to nothing. The app's WriteTimeout must not reach the debug
+// listener.
+func TestLongCaptureOutlastsWriteTimeout(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, func(c *Config) { c.WriteTimeout = 500 * time.Millisecond })
+	start := time.Now()
+	p := capture(t, app, "/debug/fgprof?seconds=3")
+	if d := time.Duration(p.DurationNanos); d < 2900*time.Millisecond {
+		t.Errorf("fgprof profile covers %v, want the 3 s asked for", d)
+	}
+	if time.Since(start) < 3*time.Second {
+		t.Errorf("the capture came back before its 3 s were up")
+	}
+}
+
+func TestProfilingRatesOn(t *testing.T) {
+	newTestApp(t, func(c *Config) { c.MutexFraction = 7 })
+	// Serve sets the rate as it starts, in its own goroutine.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.SetMutexProfileFraction(-1) != 7 {
+		if time.Now().After(deadline) {
+			t.Fatalf("mutex profile fraction %d while serving, want 7", runtime.SetMutexProfileFraction(-1))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDebugListenerStaysLocal(t *testing.T) {
+	_, err := New(context.Background(), testConfig(func(c *Config) { c.DebugAddr = "0.0.0.0:0" }))
+	if err == nil || !strings.Contains(err.Error(), "-debug-public") {
+		t.Fatalf("New with a debug address on every interface: %v; want a refusal that names -debug-public", err)
+	}
+	var log bytes.Buffer
+	app := newTestApp(t, func(c *Config) {
+		c.DebugAddr, c.DebugPublic = "0.0.0.0:0", true
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	if isLoopback(app.DebugAddr()) || !strings.Contains(log.String(), "level=WARN") {
+		t.Errorf("with -debug-public: address %v, log %q; want a public address and a warning", app.DebugAddr(), log.String())
+	}
+}
+
+func TestBusyPortIsNamed(t *testing.T) {
+	app := newTestApp(t)
+	_, err := New(context.Background(), testConfig(func(c *Config) { c.Addr = app.Addr().String() }))
+	if err == nil || !strings.Contains(err.Error(), app.Addr().String()) || !strings.Contains(err.Error(), "-addr") {
+		t.Fatalf("New on a busy app port: %v; want an error naming the address and -addr", err)
+	}
+	_, err = New(context.Background(), testConfig(func(c *Config) { c.DebugAddr = app.DebugAddr().String() }))
+	if err == nil || !strings.Contains(err.Error(), "-debug-addr") {
+		t.Fatalf("New on a busy debug port: %v; want an error naming -debug-addr", err)
+	}
+}

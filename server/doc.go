@@ -1,0 +1,46 @@
+// Package server is the users service that every slowpath exercise starts
+// from: GET /users/{id} on SQLite, timed, traced and labelled, beside a
+// debug listener that serves the profiles.
+//
+// # The endpoint
+//
+// GET /users/{id} answers the user as JSON in three timed steps, parse, db
+// and render, and sets two headers before the body:
+//
+//	X-Timing-MS: 0.412
+//	Server-Timing: parse;dur=0.003, db;dur=0.380, render;dur=0.021, total;dur=0.412
+//
+// A bad id is a 400, an unknown one a 404, another method a 405, a failing
+// store or step a 500 (or the status of an *HTTPError) with the cause
+// logged; every error body is {"error": "..."}. A panic is logged and
+// answered with 500.
+//
+// Each request is a runtime/trace task named by Route and each step a
+// region, so go tool trace lists them under its user-defined tasks and
+// regions. Each step runs under the pprof labels route and step, so
+//
+//	go tool pprof -tagfocus=step=db cpu.pprof
+//
+// keeps only the samples taken during database lookups.
+//
+// # The debug listener
+//
+// Profiles are served by their own http.Server on their own mux (see
+// DebugHandler), bound to localhost:6060 by default. An address that other
+// machines can reach needs Config.DebugPublic (-debug-public) and logs a
+// warning. Block and mutex profiling are on at the rates in Config.
+//
+// # The seam
+//
+// An exercise or a solution is a main package of a few lines:
+//
+//	cfg := server.DefaultConfig()
+//	cfg.RegisterFlags(flag.CommandLine)
+//	flag.Parse()
+//	cfg.Steps = append(cfg.Steps, server.Step{Name: "fraud", Run: checkFraud})
+//	if err := server.Run(cfg); err != nil { ... }
+//
+// Config.Middleware wraps every request, Config.Steps adds timed steps
+// between db and render, and Config.Closers run at shutdown once in-flight
+// requests are done.
+package server
