@@ -1,0 +1,30 @@
+# slowpath: `make` lists the targets. Settings for the loop: CONCURRENCY,
+# DURATION, PORT, DEBUG_PORT, USERS (see scripts/loop.sh).
+SHELL := bash
+.DEFAULT_GOAL := help
+.PHONY: help test bench fuzz clean
+
+help: ## list the targets
+	@printf 'slowpath, a Go profiling workshop. Targets:\n'
+	@awk -F'\t' '!/^#/ && NF { printf "  %-16s run, load and profile exercise %s: %s\n", "exercise-" $$1, $$1, $$3 }' exercises/catalog.tsv
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070\n'
+
+exercise-%:
+	@scripts/loop.sh exercises $*
+
+test: ## vet, check formatting and scripts, run every test with the race detector
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	bash -n scripts/*.sh
+	go test -race -count=1 ./...
+
+bench: ## the server against a constant-body ceiling, side by side, with the ratio
+	@scripts/bench.sh
+
+fuzz: ## fuzz the /users/{id} path for 30 s (FUZZTIME=2m for longer)
+	go test -run='^$$' -fuzz=FuzzUsersPath -fuzztime=$(or $(FUZZTIME),30s) ./server
+
+clean: ## remove the local captures (profiles/local)
+	rm -rf profiles/local

@@ -1,0 +1,49 @@
+// Command bodies checks the answers of the users service while a load runs:
+// it sends GET /users/{id} over varied ids from a few goroutines and counts
+// the answers whose status, headers or body are wrong. A status-code
+// counter such as hey's cannot see a 200 with the wrong body.
+//
+//	go run ./scripts/bodies -url http://localhost:8080 -users 10000 -duration 8s -o bodies.json
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+)
+
+func main() {
+	url := flag.String("url", "http://localhost:8080", "base `URL` of the users service")
+	users := flag.Int64("users", 10000, "ids 1..`n` exist")
+	conc := flag.Int("c", 4, "`goroutines` sending at once")
+	duration := flag.Duration("duration", 5*time.Second, "how long to check")
+	out := flag.String("o", "", "write the result as JSON to this `file`")
+	flag.Parse()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *duration)
+	defer cancel()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
+	res := measure.CheckBodies(ctx, measure.BodyCheckOptions{BaseURL: *url, Users: *users, Concurrency: *conc, Client: client})
+
+	if *out != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "bodies:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Printf("bodies: %d answers checked, %d wrong, %d without answer\n", res.Checked, res.Wrong, res.TransportErrors)
+	for _, e := range res.Examples {
+		fmt.Println("  wrong:", e)
+	}
+	if res.Checked == 0 {
+		fmt.Fprintln(os.Stderr, "bodies: no answer was checked: is the server up?")
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# loop.sh KIND N: the measurement loop behind `make exercise-N` (KIND is
+# exercises) and, later, `make solution-N` (KIND is solutions).
+#
+# It builds and starts the program, shows one answer's headers, loads it
+# with go tool hey while it captures a CPU profile, a wall-clock profile
+# (fgprof), block and mutex profiles and an execution trace, checks the
+# answers' bodies, stops the server and prints a summary. Every command it
+# runs is printed first, so you can run it yourself.
+#
+# Settings (environment or make variables):
+#   CONCURRENCY  requests in flight (default 100)
+#   DURATION     length of the load, whole seconds, at least 4 (default 10s)
+#   PORT         app port on localhost (default 8080)
+#   DEBUG_PORT   debug port on localhost (default 6060)
+#   USERS        users seeded, and the range of ids checked (default 10000)
+#   OUT_ROOT     where the captures go (default profiles/local, which git ignores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+kind=${1:?usage: loop.sh exercises|solutions N}
+n=${2:?usage: loop.sh exercises|solutions N}
+TARGET="${kind%s}-$n"
+[[ $n =~ ^[0-9]+$ ]] || die "exercise number '$n' is not a number: try make help"
+slug=$(catalog_slug "$n") || die "no exercise $n in exercises/catalog.tsv: try make help"
+name=$(printf '%02d-%s' "$n" "$slug")
+src=$kind/$name
+[ -d "$src" ] || die "no folder $src"
+
+conc=${CONCURRENCY:-100}
+dur=$(seconds "${DURATION:-10s}")
+port=${PORT:-8080}
+dport=${DEBUG_PORT:-6060}
+users=${USERS:-10000}
+[[ $conc =~ ^[1-9][0-9]*$ ]] || die "CONCURRENCY=$conc must be a positive whole number"
+(( dur >= 4 )) || die "DURATION=${DURATION} is too short: the captures need at least 4s"
+# Captures start 1 s into the load and must end before it does.
+capture=$(( dur - 3 < 5 ? dur - 3 : 5 ))
+tracesec=$(( dur - 2 - capture < 2 ? dur - 2 - capture : 2 ))
+
+need go "install Go 1.26 or later (https://go.dev/dl/)"
+need curl "install curl (apt-get install curl)"
+need gcc "install gcc: SQLite is compiled with cgo (apt-get install gcc)"
+check_port "$port" PORT
+check_port "$dport" DEBUG_PORT
+trap stop_all EXIT
+trap 'echo; say "interrupted: stopping everything this loop started"; exit 130' INT TERM
+
+out=${OUT_ROOT:-profiles/local}/$kind/$name
+app=http://localhost:$port
+debug=http://localhost:$dport
+rm -rf "$out" && mkdir -p "$out/bin"
+
+say "== 1. Build and start $src =="
+run go build -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
+run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
+bin=$out/bin/$(basename "$src")
+start_server "$out/server.log" "$bin" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users"
+wait_ready "$app/users/1" "$out/server.log"
+say "ready: $app/users/42 (debug: $debug/debug/pprof/)"
+
+say ""
+say "== 2. One request: read the timing headers. Which step dominates? =="
+run curl -sS -i "$app/users/42"
+
+say ""
+say "== 3. Load: $conc concurrent for ${dur}s; captures while it runs =="
+bg "$out/hey.txt" go tool hey -z "${dur}s" -c "$conc" "$app/users/42"
+hey_pid=$BG_PID
+bg "$out/bodies.txt" "$out/bin/bodies" -url "$app" -users "$users" -c 4 -duration "$(( dur - 1 ))s" -o "$out/bodies.json"
+bodies_pid=$BG_PID
+sleep 1
+caps=()
+bg "$out/cpu.log" curl -fsS -o "$out/cpu.pprof" "$debug/debug/pprof/profile?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/fgprof.log" curl -fsS -o "$out/fgprof.pprof" "$debug/debug/fgprof?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/block.log" curl -fsS -o "$out/block.pprof" "$debug/debug/pprof/block?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/mutex.log" curl -fsS -o "$out/mutex.pprof" "$debug/debug/pprof/mutex?seconds=$capture"; caps+=("$BG_PID")
+failed=0
+for p in "${caps[@]}"; do wait "$p" || failed=1; done
+run curl -fsS -o "$out/trace.out" "$debug/debug/pprof/trace?seconds=$tracesec" || failed=1
+wait "$hey_pid" || { kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"; cat "$out/hey.txt" >&2; die "go tool hey failed"; }
+wait "$bodies_pid" || true
+if [ $failed = 1 ]; then
+  kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
+  cat "$out"/*.log >&2
+  die "a capture failed (see above)"
+fi
+
+say ""
+say "== 4. Stop the server (SIGTERM: graceful shutdown) =="
+stop_server "$out/server.log"
+
+say ""
+say "== 5. Summary =="
+rc=0
+run "$out/bin/summary" -dir "$out" -name "$src" -c "$conc" || rc=$?
+exit $rc

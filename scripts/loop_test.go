@@ -1,0 +1,185 @@
+// Package scripts holds the tests of the loop's shell scripts: they run
+// the real scripts against the real server, as a learner's make would.
+package scripts
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+)
+
+// freePort returns a loopback port that nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// loop prepares scripts/loop.sh exercises 0 with a short load on free
+// ports, its captures in a temporary folder.
+func loop(t *testing.T, env ...string) (cmd *exec.Cmd, out string, port int) {
+	t.Helper()
+	root := t.TempDir()
+	port = freePort(t)
+	cmd = exec.Command("bash", "loop.sh", "exercises", "0")
+	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root,
+		fmt.Sprintf("PORT=%d", port), fmt.Sprintf("DEBUG_PORT=%d", freePort(t)))
+	cmd.Env = append(cmd.Env, env...)
+	return cmd, filepath.Join(root, "exercises", "00-baseline"), port
+}
+
+// answers reports whether anything still answers on a loopback port.
+func answers(port int) bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+func TestLoopMeasuresExercise0(t *testing.T) {
+	cmd, out, port := loop(t)
+	output, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("loop.sh: %v\n%s", err, output)
+	}
+	text := string(output)
+	for _, want := range []string{
+		"$ go tool hey -z 4s -c 10 http://localhost:", // the real commands, printed
+		"/debug/fgprof?seconds=1'",                    // captures fit in the load: 4 s - 3
+		"$ curl -sS -i http://localhost:",             // one request's headers...
+		"Server-Timing: parse;dur=",                   // ...shown
+		"Little's law: 10 in flight",                  // the summary
+		"CPU by step (pprof label step): db",          // labels reached the CPU profile
+		"0 non-2xx, 0 transport errors",               // hey's counts
+		"0 wrong, 0 without answer",                   // the body check
+		"go tool pprof -http=localhost:8081 " + out,   // how to open each capture
+		"go tool trace -http=localhost:8085 " + out,   //
+		"All ", // the verdict
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	for _, f := range []string{"cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof"} {
+		if _, err := measure.ReadProfile(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "trace.out")); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("trace.out is not an execution trace (%v)", err)
+	}
+	if answers(port) {
+		t.Errorf("the server still answers on port %d after the loop", port)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", text)
+	}
+}
+
+func TestLoopNamesABusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	cmd, _, _ := loop(t, fmt.Sprintf("PORT=%d", busy))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("loop.sh succeeded on a busy port")
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], fmt.Sprint(busy)) || !strings.Contains(lines[0], "PORT=") {
+		t.Errorf("stderr %q: want one line naming port %d and PORT=", stderr.String(), busy)
+	}
+}
+
+// runUntilLoad starts the loop and returns once the load has begun, with
+// the output so far and a reader of the rest.
+func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*bytes.Buffer, chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen bytes.Buffer
+	loaded := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			seen.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "go tool hey -z") {
+				close(loaded)
+			}
+		}
+	}()
+	go func() { err := cmd.Wait(); pw.Close(); done <- err }()
+	select {
+	case <-loaded:
+	case err := <-done:
+		t.Fatalf("the loop ended before its load: %v\n%s", err, seen.String())
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("no load after 3 minutes:\n%s", seen.String())
+	}
+	time.Sleep(1500 * time.Millisecond) // into the captures
+	return &seen, done
+}
+
+func TestLoopReportsADeadServer(t *testing.T) {
+	cmd, out, _ := loop(t)
+	seen, done := runUntilLoad(t, cmd)
+	bin := filepath.Join(out, "bin", "00-baseline")
+	if err := exec.Command("pkill", "-KILL", "-f", bin).Run(); err != nil {
+		t.Fatalf("pkill %s: %v", bin, err)
+	}
+	if err := <-done; err == nil {
+		t.Fatalf("the loop succeeded with its server killed:\n%s", seen)
+	}
+	if !strings.Contains(seen.String(), "the server exited unexpectedly") || !strings.Contains(seen.String(), "  | ") {
+		t.Errorf("no report of the dead server with its last log lines:\n%s", seen)
+	}
+}
+
+func TestLoopStopsEverythingOnInterrupt(t *testing.T) {
+	cmd, out, port := loop(t)
+	seen, done := runUntilLoad(t, cmd)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the loop did not stop within 30 s of SIGINT:\n%s", seen)
+	}
+	if !strings.Contains(seen.String(), "interrupted") {
+		t.Errorf("no word of the interruption:\n%s", seen)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if answers(port) {
+		t.Errorf("the server still answers on port %d", port)
+	}
+	for _, pattern := range []string{filepath.Join(out, "bin"), fmt.Sprintf("localhost:%d", port)} {
+		if ps, _ := exec.Command("pgrep", "-af", pattern).Output(); len(ps) > 0 {
+			t.Errorf("left running after the interrupt:\n%s", ps)
+		}
+	}
+}

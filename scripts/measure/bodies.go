@@ -1,0 +1,143 @@
+package measure
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/slowpath/slowpath/server"
+)
+
+// BodyCheck says how many answers a check read and how many were wrong.
+type BodyCheck struct {
+	Users           int64    `json:"users"`            // ids 1..Users must answer SeedUser(id)
+	Checked         int      `json:"checked"`          // answers read
+	Wrong           int      `json:"wrong"`            // answers with a wrong status, header or body
+	TransportErrors int      `json:"transport_errors"` // requests that got no answer
+	Examples        []string `json:"examples"`         // the first few wrong answers, described
+}
+
+// BodyCheckOptions says what CheckBodies sends.
+type BodyCheckOptions struct {
+	BaseURL     string // e.g. http://127.0.0.1:8080
+	Users       int64  // ids 1..Users exist
+	Concurrency int    // goroutines sending at once
+	Requests    int    // stop after this many; 0 means until the context ends
+	Client      *http.Client
+}
+
+const maxExamples = 5
+
+// CheckBodies sends GET /users/{id} from opt.Concurrency goroutines, with
+// ids drawn at random over 1..Users and, one time in ten, just past it,
+// until ctx ends or opt.Requests are done. It checks every answer, not
+// only its status: a known id must answer 200 with the timing headers and
+// a body equal to server.SeedUser(id); an unknown one 404 with a JSON
+// error. The seed program of this kit answered 200 {"name":""} to almost
+// every request under load, and only a body check sees that.
+func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
+	client := opt.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	var (
+		mu       sync.Mutex
+		res      = BodyCheck{Users: opt.Users}
+		budget   atomic.Int64
+		wg       sync.WaitGroup
+		limitSet = opt.Requests > 0
+	)
+	budget.Store(int64(opt.Requests))
+	for g := 0; g < opt.Concurrency; g++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, 0x5eed))
+			for ctx.Err() == nil {
+				if limitSet && budget.Add(-1) < 0 {
+					return
+				}
+				id := 1 + rng.Int64N(opt.Users)
+				if rng.IntN(10) == 0 {
+					id = opt.Users + 1 + rng.Int64N(1000)
+				}
+				problem, transport := checkOne(ctx, client, opt.BaseURL, id, id <= opt.Users)
+				if ctx.Err() != nil && transport {
+					return // cut off by the end of the check, not by the server
+				}
+				mu.Lock()
+				res.Checked++
+				switch {
+				case transport:
+					res.TransportErrors++
+				case problem != "":
+					res.Wrong++
+				}
+				if problem != "" && len(res.Examples) < maxExamples {
+					res.Examples = append(res.Examples, problem)
+				}
+				mu.Unlock()
+			}
+		}(uint64(g) + 1)
+	}
+	wg.Wait()
+	return res
+}
+
+// checkOne asks for one id and describes what is wrong with the answer,
+// or returns "". transport is true when no answer came.
+func checkOne(ctx context.Context, client *http.Client, base string, id int64, known bool) (problem string, transport bool) {
+	url := base + "/users/" + strconv.FormatInt(id, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err.Error(), true
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Sprintf("GET %s: %v", url, err), true
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Sprintf("GET %s: reading body: %v", url, err), true
+	}
+	return CheckAnswer(id, known, resp.StatusCode, resp.Header, body), false
+}
+
+// CheckAnswer describes what is wrong with one answer to GET /users/{id},
+// or returns "" when it is right.
+func CheckAnswer(id int64, known bool, status int, h http.Header, body []byte) string {
+	prefix := fmt.Sprintf("GET /users/%d: %d %.120q", id, status, body)
+	if !known {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if status != http.StatusNotFound || json.Unmarshal(body, &e) != nil || e.Error == "" {
+			return prefix + ": want 404 with a JSON error"
+		}
+		return ""
+	}
+	if status != http.StatusOK {
+		return prefix + ": want 200"
+	}
+	if _, err := strconv.ParseFloat(h.Get("X-Timing-MS"), 64); err != nil {
+		return prefix + ": no X-Timing-MS header"
+	}
+	if h.Get("Server-Timing") == "" {
+		return prefix + ": no Server-Timing header"
+	}
+	var got server.User
+	if err := json.Unmarshal(body, &got); err != nil {
+		return prefix + ": body is not JSON: " + err.Error()
+	}
+	if want := server.SeedUser(id); got != want {
+		return fmt.Sprintf("%s: want %+v", prefix, want)
+	}
+	return ""
+}

@@ -1,0 +1,199 @@
+package measure
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+
+	"github.com/google/pprof/profile"
+)
+
+// HandlerFrames matches the frames that mark a goroutine as handling a
+// request of the users service: the app's outermost handler, the step
+// runner and the store. A wall-clock profile (fgprof) samples every
+// goroutine, idle keep-alive connections and the runtime's own included,
+// so shares are computed over the samples whose stack holds one of these.
+// More than one frame is needed because runtime.GoroutineProfile keeps at
+// most 32 frames from the top of a stack: a deep database call loses its
+// outermost frames, (*App).ServeHTTP among them.
+var HandlerFrames = regexp.MustCompile(`^github\.com/slowpath/slowpath/server\.(\(\*App\)\.ServeHTTP|\(\*usersHandler\)\.|\(\*Store\)\.)`)
+
+// hiddenFrames are folded into their caller when a sample is charged to a
+// function: the scheduler, the runtime's syscall and lock plumbing, and the
+// profiler's label helpers say how a goroutine waits, not what it waits for.
+var hiddenFrames = regexp.MustCompile(`^(runtime\.|runtime/pprof\.|internal/|sync\.runtime_|syscall\.runtime_)`)
+
+// ReadProfile reads and parses one profile file.
+func ReadProfile(path string) (*profile.Profile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// valueIndex picks the sample value to weigh samples by: the one in
+// nanoseconds (cpu or time), else the last.
+func valueIndex(p *profile.Profile) int {
+	for i, st := range p.SampleType {
+		if st.Unit == "nanoseconds" {
+			return i
+		}
+	}
+	return len(p.SampleType) - 1
+}
+
+// frames calls fn for each function of a sample's stack, leaf first,
+// inlined functions included.
+func frames(s *profile.Sample, fn func(name string) bool) {
+	for _, loc := range s.Location {
+		for _, line := range loc.Line {
+			if line.Function == nil {
+				continue
+			}
+			if !fn(line.Function.Name) {
+				return
+			}
+		}
+	}
+}
+
+func hasFrame(s *profile.Sample, re *regexp.Regexp) bool {
+	found := false
+	frames(s, func(name string) bool {
+		found = re.MatchString(name)
+		return !found
+	})
+	return found
+}
+
+// FuncShare is one function's part of the focused samples.
+type FuncShare struct {
+	Func  string
+	Value int64   // in the profile's unit (nanoseconds for CPU and fgprof)
+	Share float64 // 0..1 of the focused samples
+}
+
+// Shares is how a profile's samples divide among functions, counted over
+// the samples that a focus expression selects.
+type Shares struct {
+	Total   int64       // value of every sample in the profile
+	Focused int64       // value of the samples whose stack matches the focus
+	Top     []FuncShare // focused samples charged to their first visible frame, largest first
+}
+
+// FocusedShare is the focused samples' part of all samples.
+func (s Shares) FocusedShare() float64 {
+	if s.Total == 0 {
+		return 0
+	}
+	return float64(s.Focused) / float64(s.Total)
+}
+
+// Of returns the share charged to fn in Top, or 0.
+func (s Shares) Of(fn string) float64 {
+	for _, f := range s.Top {
+		if f.Func == fn {
+			return f.Share
+		}
+	}
+	return 0
+}
+
+// TopFunctions keeps the samples whose stack has a frame matching focus
+// and charges each to its first frame, from the leaf, that is not runtime
+// plumbing (hiddenFrames): a goroutine parked in time.Sleep is charged to
+// time.Sleep, one waiting for a lock to sync.(*Mutex).Lock, one in C code
+// to the cgo call that entered it.
+func TopFunctions(p *profile.Profile, focus *regexp.Regexp) Shares {
+	vi := valueIndex(p)
+	var out Shares
+	byFunc := map[string]int64{}
+	for _, s := range p.Sample {
+		v := s.Value[vi]
+		out.Total += v
+		if !hasFrame(s, focus) {
+			continue
+		}
+		out.Focused += v
+		charged, leaf := "", ""
+		frames(s, func(name string) bool {
+			if leaf == "" {
+				leaf = name
+			}
+			if !hiddenFrames.MatchString(name) {
+				charged = name
+				return false
+			}
+			return true
+		})
+		if charged == "" {
+			charged = leaf
+		}
+		byFunc[charged] += v
+	}
+	for fn, v := range byFunc {
+		out.Top = append(out.Top, FuncShare{Func: fn, Value: v, Share: ratio(v, out.Focused)})
+	}
+	sort.Slice(out.Top, func(i, j int) bool {
+		if out.Top[i].Value != out.Top[j].Value {
+			return out.Top[i].Value > out.Top[j].Value
+		}
+		return out.Top[i].Func < out.Top[j].Func
+	})
+	return out
+}
+
+// CumShare is the part of the focused samples whose stack holds a frame
+// matching fn anywhere: how much of the handler's time is spent in or
+// under fn, as go tool pprof's cum column says it.
+func CumShare(p *profile.Profile, focus, fn *regexp.Regexp) float64 {
+	vi := valueIndex(p)
+	var focused, in int64
+	for _, s := range p.Sample {
+		if !hasFrame(s, focus) {
+			continue
+		}
+		focused += s.Value[vi]
+		if hasFrame(s, fn) {
+			in += s.Value[vi]
+		}
+	}
+	return ratio(in, focused)
+}
+
+// LabelShares divides the samples that carry label key by its values:
+// with the users service's pprof labels, LabelShares(cpu, "step") says how
+// the handler's CPU time splits among parse, db, render and added steps.
+func LabelShares(p *profile.Profile, key string) []FuncShare {
+	vi := valueIndex(p)
+	var total int64
+	by := map[string]int64{}
+	for _, s := range p.Sample {
+		vals := s.Label[key]
+		if len(vals) == 0 {
+			continue
+		}
+		by[vals[0]] += s.Value[vi]
+		total += s.Value[vi]
+	}
+	var out []FuncShare
+	for k, v := range by {
+		out = append(out, FuncShare{Func: k, Value: v, Share: ratio(v, total)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Value > out[j].Value })
+	return out
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
