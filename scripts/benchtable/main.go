@@ -1,0 +1,131 @@
+// Command benchtable prints the table of make bench from hey reports:
+// one row per program with its median throughput and latencies over the
+// rounds, then the ratios asked for, each round's ratio beside the median
+// so the noise of the machine shows.
+//
+//	go run ./scripts/benchtable -row baseline=bench/baseline-*.txt -row ceiling=bench/ceiling-*.txt \
+//	    -ratio baseline/ceiling:0.8
+//
+// A ratio's goal (after the colon) is printed beside it, never enforced:
+// benchmarks report, tests assert.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+)
+
+type row struct {
+	label   string
+	reports []measure.HeyReport
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func main() {
+	var rows, ratios listFlag
+	flag.Var(&rows, "row", "`label=glob` of hey reports, one per round, in round order (repeatable)")
+	flag.Var(&ratios, "ratio", "`a/b[:goal]`: throughput of row a over row b (repeatable)")
+	flag.Parse()
+
+	byLabel := map[string]*row{}
+	var order []*row
+	for _, spec := range rows {
+		label, glob, ok := strings.Cut(spec, "=")
+		if !ok {
+			fail("-row %q: want label=glob", spec)
+		}
+		files, _ := filepath.Glob(glob)
+		if len(files) == 0 {
+			fail("-row %s: no file matches %s", label, glob)
+		}
+		sort.Strings(files)
+		r := &row{label: label}
+		for _, f := range files {
+			fh, err := os.Open(f)
+			if err != nil {
+				fail("%v", err)
+			}
+			rep, err := measure.ParseHey(fh)
+			fh.Close()
+			if err != nil {
+				fail("%s: %v", f, err)
+			}
+			if bad := rep.Non2xx() + rep.TransportErrors(); bad > 0 {
+				fail("%s: %d failed requests: the server is broken, its throughput means nothing", f, bad)
+			}
+			r.reports = append(r.reports, rep)
+		}
+		byLabel[label] = r
+		order = append(order, r)
+	}
+
+	fmt.Printf("%-12s %14s %10s %10s   %s\n", "", "throughput", "p50", "p99", "throughput of each round")
+	for _, r := range order {
+		var rounds []string
+		for _, rep := range r.reports {
+			rounds = append(rounds, fmt.Sprintf("%.0f", rep.RPS))
+		}
+		fmt.Printf("%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", r.label,
+			median(r.reports, func(h measure.HeyReport) float64 { return h.RPS }),
+			1000*median(r.reports, func(h measure.HeyReport) float64 { return h.Percentiles[50] }),
+			1000*median(r.reports, func(h measure.HeyReport) float64 { return h.Percentiles[99] }),
+			strings.Join(rounds, " "))
+	}
+	for _, spec := range ratios {
+		pair, goal, _ := strings.Cut(spec, ":")
+		an, bn, ok := strings.Cut(pair, "/")
+		a, b := byLabel[an], byLabel[bn]
+		if !ok || a == nil || b == nil {
+			fail("-ratio %q: want a/b with a and b among the rows", spec)
+		}
+		if len(a.reports) != len(b.reports) {
+			fail("-ratio %s: %d rounds against %d", pair, len(a.reports), len(b.reports))
+		}
+		var each []float64
+		var shown []string
+		for i := range a.reports {
+			q := a.reports[i].RPS / b.reports[i].RPS
+			each = append(each, q)
+			shown = append(shown, fmt.Sprintf("%.2f", q))
+		}
+		sort.Float64s(each)
+		line := fmt.Sprintf("%s throughput: ×%.2f (median of rounds: %s)", pair, each[len(each)/2], strings.Join(shown, " "))
+		if goal != "" {
+			g, err := strconv.ParseFloat(goal, 64)
+			if err != nil {
+				fail("-ratio %q: goal %q is not a number", spec, goal)
+			}
+			verdict := "meets"
+			if each[len(each)/2] < g {
+				verdict = "misses"
+			}
+			line += fmt.Sprintf("; goal ≥ %.2f: %s it", g, verdict)
+		}
+		fmt.Println(line)
+	}
+}
+
+func median(reps []measure.HeyReport, f func(measure.HeyReport) float64) float64 {
+	v := make([]float64, len(reps))
+	for i, r := range reps {
+		v[i] = f(r)
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchtable: "+format+"\n", args...)
+	os.Exit(1)
+}
