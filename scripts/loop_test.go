@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -111,38 +112,51 @@ func TestLoopNamesABusyPort(t *testing.T) {
 	}
 }
 
-// runUntilLoad starts the loop and returns once the load has begun, with
-// the output so far and a reader of the rest.
-func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*bytes.Buffer, chan error) {
+// output collects a command's output while the test reads it.
+type output struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *output) add(line string) { o.mu.Lock(); o.b.WriteString(line + "\n"); o.mu.Unlock() }
+
+func (o *output) String() string { o.mu.Lock(); defer o.mu.Unlock(); return o.b.String() }
+
+// runUntilLoad starts the loop and returns once its load has run for a
+// moment, with the output so far and more to come, and a channel that
+// gives the loop's exit once all of its output is in.
+func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*output, chan error) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var seen bytes.Buffer
+	seen := &output{}
 	loaded := make(chan struct{})
-	done := make(chan error, 1)
+	exited, done := make(chan error, 1), make(chan error, 1)
+	go func() { exited <- cmd.Wait(); pw.Close() }()
 	go func() {
 		sc := bufio.NewScanner(pr)
+		once := sync.Once{}
 		for sc.Scan() {
-			seen.WriteString(sc.Text() + "\n")
+			seen.add(sc.Text())
 			if strings.Contains(sc.Text(), "go tool hey -z") {
-				close(loaded)
+				once.Do(func() { close(loaded) })
 			}
 		}
+		done <- <-exited
 	}()
-	go func() { err := cmd.Wait(); pw.Close(); done <- err }()
 	select {
 	case <-loaded:
 	case err := <-done:
-		t.Fatalf("the loop ended before its load: %v\n%s", err, seen.String())
+		t.Fatalf("the loop ended before its load: %v\n%s", err, seen)
 	case <-time.After(3 * time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("no load after 3 minutes:\n%s", seen.String())
+		t.Fatalf("no load after 3 minutes:\n%s", seen)
 	}
 	time.Sleep(1500 * time.Millisecond) // into the captures
-	return &seen, done
+	return seen, done
 }
 
 func TestLoopReportsADeadServer(t *testing.T) {

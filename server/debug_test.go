@@ -103,7 +103,7 @@ func TestDebugListenerStaysLocal(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "-debug-public") {
 		t.Fatalf("New with a debug address on every interface: %v; want a refusal that names -debug-public", err)
 	}
-	var log bytes.Buffer
+	var log syncBuffer // written by Serve's goroutine
 	app := newTestApp(t, func(c *Config) {
 		c.DebugAddr, c.DebugPublic = "0.0.0.0:0", true
 		c.Logger = slog.New(slog.NewTextHandler(&log, nil))

@@ -86,11 +86,15 @@ func run(dir, name string, conc int) int {
 	cs := measure.TopFunctions(cpu, measure.HandlerFrames)
 	ws := measure.TopFunctions(wall, measure.HandlerFrames)
 	fmt.Printf("\nWhere request handling spends its time (share of the handler's samples; runtime frames folded into their caller)\n")
-	left := fmt.Sprintf("CPU: cpu.pprof (%.0f%% of its samples)", 100*cs.FocusedShare())
-	right := fmt.Sprintf("wall clock: fgprof.pprof (%.0f%% of its samples)", 100*ws.FocusedShare())
+	left := fmt.Sprintf("CPU: cpu.pprof, %.2f s (%.0f%% of all)", seconds(cs.Focused), 100*cs.FocusedShare())
+	right := fmt.Sprintf("wall clock: fgprof.pprof, %.0f s (%.0f%% of all)", seconds(ws.Focused), 100*ws.FocusedShare())
 	fmt.Printf("  %-52s %s\n", left, right)
-	for i := 0; i < topN && (i < len(cs.Top) || i < len(ws.Top)); i++ {
-		fmt.Printf("  %-52s %s\n", cell(cs.Top, i), cell(ws.Top, i))
+	for i := 0; i < topN; i++ {
+		l, r := cell(cs.Top, i), cell(ws.Top, i)
+		if l == "" && r == "" {
+			break
+		}
+		fmt.Println(strings.TrimRight(fmt.Sprintf("  %-52s %s", l, r), " "))
 	}
 	if steps := measure.LabelShares(cpu, "step"); len(steps) > 0 {
 		var parts []string
@@ -99,7 +103,8 @@ func run(dir, name string, conc int) int {
 		}
 		fmt.Printf("  CPU by step (pprof label step): %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Printf("  fgprof samples every goroutine, idle connections and the runtime's included: only the handler's share is shown.\n")
+	fmt.Printf("  fgprof samples every goroutine, idle connections and the runtime's included: only the handler's share is shown;\n")
+	fmt.Printf("  its seconds add up over goroutines (100 goroutines waiting for 5 s make 500 s).\n")
 
 	fmt.Printf("\nOpen the captures\n")
 	port := 8081
@@ -130,8 +135,11 @@ func ms(s float64) string {
 	return fmt.Sprintf("%.1f ms", s*1000)
 }
 
+func seconds(ns int64) float64 { return float64(ns) / 1e9 }
+
+// cell formats row i of a top list; rows under 0.1% are left blank.
 func cell(top []measure.FuncShare, i int) string {
-	if i >= len(top) {
+	if i >= len(top) || top[i].Share < 0.001 {
 		return ""
 	}
 	name := strings.TrimPrefix(top[i].Func, "github.com/slowpath/slowpath/")
