@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,5 +124,70 @@ func TestBusyPortIsNamed(t *testing.T) {
 	_, err = New(context.Background(), testConfig(func(c *Config) { c.DebugAddr = app.DebugAddr().String() }))
 	if err == nil || !strings.Contains(err.Error(), "-debug-addr") {
 		t.Fatalf("New on a busy debug port: %v; want an error naming -debug-addr", err)
+	}
+}
+
+// busy keeps the app answering GET /users/{id} until stop is closed.
+func busy(t *testing.T, app *App, stop chan struct{}) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int64(1); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Get(fmt.Sprintf("http://%s/users/%d", app.Addr(), 1+i%900))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	return &wg
+}
+
+// TestCapturesSeeStepsAndTasks: under load, CPU samples carry the route
+// and step labels (what go tool pprof -tagfocus=step=db reads), and the
+// execution trace holds the request tasks and step regions (what go tool
+// trace lists under user-defined tasks and regions).
+func TestCapturesSeeStepsAndTasks(t *testing.T) {
+	app := newTestApp(t)
+	stop := make(chan struct{})
+	wg := busy(t, app, stop)
+	cpu := capture(t, app, "/debug/pprof/profile?seconds=1")
+	resp, err := http.Get("http://" + app.DebugAddr().String() + "/debug/pprof/trace?seconds=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trace, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	close(stop)
+	wg.Wait()
+
+	steps := map[string]int{}
+	for _, s := range cpu.Sample {
+		if len(s.Label["route"]) == 1 && s.Label["route"][0] == Route && len(s.Label["step"]) == 1 {
+			steps[s.Label["step"][0]]++
+		}
+	}
+	if steps["db"] == 0 {
+		t.Errorf("no CPU sample labelled step=db under load (labelled samples by step: %v)", steps)
+	}
+	for step := range steps {
+		if step != "parse" && step != "db" && step != "render" {
+			t.Errorf("CPU samples labelled with an unknown step %q", step)
+		}
+	}
+	for _, s := range []string{Route, "parse", "db", "render"} {
+		if !bytes.Contains(trace, []byte(s)) {
+			t.Errorf("the execution trace does not name %q (task or region)", s)
+		}
 	}
 }
