@@ -28,8 +28,8 @@ type App struct {
 	debugLn  net.Listener
 }
 
-// New opens the store and both listeners. A busy or forbidden address is
-// reported here, before anything is served.
+// New opens both listeners and the store, and serves nothing yet. A busy
+// or forbidden address is reported here, before the store is seeded.
 func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -46,7 +46,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}()
 
+	// Listen first: a busy port is the likeliest mistake, and it should not
+	// wait for the store to be seeded. Connections that arrive meanwhile
+	// wait in the listen queue until Serve.
 	var err error
+	if a.appLn, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("app listener: %s is not available (change it with -addr): %w", cfg.Addr, err)
+	}
+	if a.debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+		return nil, fmt.Errorf("debug listener: %s is not available (change it with -debug-addr): %w", cfg.DebugAddr, err)
+	}
+	if !isLoopback(a.debugLn.Addr()) {
+		if !cfg.DebugPublic {
+			return nil, fmt.Errorf("debug listener: %s is reachable from other machines; profiles expose the program's internals, so bind it to localhost or pass -debug-public", a.debugLn.Addr())
+		}
+		log.Warn("debug listener is reachable from other machines: anyone who reaches it can read profiles and traces", "addr", a.debugLn.Addr().String())
+	}
+
 	a.store, err = OpenStore(ctx, StoreOptions{Path: cfg.DBPath, Users: cfg.Users, Conns: cfg.DBConns})
 	if err != nil {
 		return nil, err
@@ -62,19 +78,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		h = cfg.Middleware[i](h)
 	}
 	a.handler = h
-
-	if a.appLn, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("app listener: %s is not available (change it with -addr): %w", cfg.Addr, err)
-	}
-	if a.debugLn, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
-		return nil, fmt.Errorf("debug listener: %s is not available (change it with -debug-addr): %w", cfg.DebugAddr, err)
-	}
-	if !isLoopback(a.debugLn.Addr()) {
-		if !cfg.DebugPublic {
-			return nil, fmt.Errorf("debug listener: %s is reachable from other machines; profiles expose the program's internals, so bind it to localhost or pass -debug-public", a.debugLn.Addr())
-		}
-		log.Warn("debug listener is reachable from other machines: anyone who reaches it can read profiles and traces", "addr", a.debugLn.Addr().String())
-	}
 
 	a.appSrv = &http.Server{
 		Handler:           a,

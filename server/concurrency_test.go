@@ -2,14 +2,12 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/slowpath/slowpath/scripts/measure"
-	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/servertest"
 )
 
 // TestConcurrentAnswersAreRight loads the server from 200 goroutines over
@@ -18,22 +16,9 @@ import (
 // because each pooled connection to ":memory:" opened its own empty
 // database.
 func TestConcurrentAnswersAreRight(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.DebugAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx) }()
-	defer func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	cfg := servertest.Config()
+	cfg.Users = 10000
+	app := servertest.Start(t, cfg)
 
 	const goroutines, each = 200, 25
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: goroutines}}

@@ -1,32 +1,18 @@
 package measure
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/servertest"
 )
 
 // startServer serves the users service on loopback for the test's length.
 func startServer(t *testing.T) *server.App {
-	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.DebugAddr, cfg.Users = "127.0.0.1:0", "127.0.0.1:0", 1000
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx) }()
-	t.Cleanup(func() { stop(); <-served })
-	return app
+	return servertest.Start(t, servertest.Config())
 }
 
 // hey runs the real go tool hey and parses what it prints.
