@@ -12,7 +12,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // App is the users service: the app listener that serves GET /users/{id},
@@ -26,6 +28,7 @@ type App struct {
 	debugSrv *http.Server
 	appLn    net.Listener
 	debugLn  net.Listener
+	inflight atomic.Int64 // requests inside ServeHTTP
 }
 
 // New opens both listeners and the store, and serves nothing yet. A busy
@@ -122,6 +125,8 @@ func (a *App) Store() *Store { return a.store }
 // answered with 500, or, if the answer had already begun, by aborting the
 // connection so the client cannot take a cut body for a whole one.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.inflight.Add(1)
+	defer a.inflight.Add(-1)
 	rw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		v := recover()
@@ -148,11 +153,14 @@ type statusWriter struct {
 	wroteHeader bool
 }
 
+// WriteHeader passes the status on and remembers that the answer began;
+// an invalid code panics underneath and leaves the answer unbegun.
 func (w *statusWriter) WriteHeader(code int) {
-	w.wroteHeader = true
 	w.ResponseWriter.WriteHeader(code)
+	w.wroteHeader = true
 }
 
+// Write passes the body on and remembers that the answer began.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wroteHeader = true
 	return w.ResponseWriter.Write(b)
@@ -163,8 +171,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Serve serves both listeners until ctx is done, then shuts down: the app
 // listener stops accepting and in-flight requests get up to
-// cfg.ShutdownTimeout to finish; then the debug listener closes, the close
-// hooks run in reverse order of cfg.Closers, and the store closes.
+// cfg.ShutdownTimeout to finish. Requests still running then have their
+// connections closed and get one more ShutdownTimeout to return, since a
+// handler does not stop when its connection does. Then the debug listener
+// closes, the close hooks run in reverse order of cfg.Closers with a
+// context of their own that ends after ShutdownTimeout, and the store
+// closes.
 func (a *App) Serve(ctx context.Context) error {
 	prevMutex := runtime.SetMutexProfileFraction(a.cfg.MutexFraction)
 	runtime.SetBlockProfileRate(a.cfg.BlockRate)
@@ -179,27 +191,32 @@ func (a *App) Serve(ctx context.Context) error {
 	a.log.Info("serving", "app", "http://"+a.Addr().String()+"/users/42",
 		"debug", "http://"+a.DebugAddr().String()+"/debug/pprof/", "users", a.store.Users())
 
-	var serveErr error
+	var errs []error
 	select {
 	case <-ctx.Done():
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
-	case serveErr = <-errc:
-		a.log.Error("listener failed", "err", serveErr)
+	case err := <-errc:
+		a.log.Error("listener failed", "err", err)
+		errs = append(errs, err)
 	}
 
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
-	var errs []error
-	if serveErr != nil {
-		errs = append(errs, serveErr)
-	}
 	if err := a.appSrv.Shutdown(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("shutdown: requests still running after %s: %w", a.cfg.ShutdownTimeout, err))
 		a.appSrv.Close()
+		errs = append(errs, fmt.Errorf("shutdown: %d requests still running after %s, their connections closed",
+			a.inflight.Load(), a.cfg.ShutdownTimeout))
+		if !a.waitIdle(a.cfg.ShutdownTimeout) {
+			errs = append(errs, fmt.Errorf("shutdown: %d requests still running after %s more; close hooks run beside them",
+				a.inflight.Load(), a.cfg.ShutdownTimeout))
+		}
 	}
 	a.debugSrv.Close() // a capture in progress is cut: the app is going away
+
+	hctx, hcancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer hcancel()
 	for i := len(a.cfg.Closers) - 1; i >= 0; i-- {
-		if err := a.cfg.Closers[i](sctx); err != nil {
+		if err := a.cfg.Closers[i](hctx); err != nil {
 			errs = append(errs, fmt.Errorf("close hook: %w", err))
 		}
 	}
@@ -213,6 +230,18 @@ func (a *App) Serve(ctx context.Context) error {
 		a.log.Info("stopped")
 	}
 	return err
+}
+
+// waitIdle waits up to d for every request inside ServeHTTP to return.
+func (a *App) waitIdle(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for a.inflight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
 
 // closeAll releases what New opened, when New fails half way.

@@ -79,6 +79,45 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// TestShutdownOutlastedWaitsForHandlers: a handler that ignores its
+// context outlasts the shutdown timeout; its connection is closed, but the
+// close hooks must still wait for it to return, and get a live context.
+func TestShutdownOutlastedWaitsForHandlers(t *testing.T) {
+	entered := make(chan struct{})
+	var returned, hookSawReturn, hookCtxLive atomic.Bool
+	app, err := New(context.Background(), testConfig(func(c *Config) {
+		c.ShutdownTimeout = 300 * time.Millisecond
+		c.Steps = []Step{{Name: "stubborn", Run: func(ctx context.Context, p *Page) error {
+			close(entered)
+			time.Sleep(500 * time.Millisecond) // ignores ctx, as blocking calls do
+			returned.Store(true)
+			return nil
+		}}}
+		c.Closers = []func(context.Context) error{func(ctx context.Context) error {
+			hookSawReturn.Store(returned.Load())
+			hookCtxLive.Store(ctx.Err() == nil)
+			return nil
+		}}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx) }()
+	go http.Get("http://" + app.Addr().String() + "/users/1")
+	<-entered
+	stop()
+	err = <-served
+	if err == nil || !strings.Contains(err.Error(), "still running") {
+		t.Errorf("Serve: %v; want word of the request that outlasted the timeout", err)
+	}
+	if !hookSawReturn.Load() || !hookCtxLive.Load() {
+		t.Errorf("close hook ran before the handler returned (%v) or with a dead context (live: %v)",
+			!hookSawReturn.Load(), hookCtxLive.Load())
+	}
+}
+
 func TestCloseHooksRunInReverseAndReportErrors(t *testing.T) {
 	var order []string
 	hook := func(name string, err error) func(context.Context) error {
@@ -128,6 +167,8 @@ func TestFailuresAnswer5xxAndLogTheCause(t *testing.T) {
 				panic("step exploded")
 			case 4:
 				p.Set("score", 7)
+			case 5:
+				return &HTTPError{Message: "no status given"}
 			}
 			return nil
 		}}}
@@ -139,6 +180,7 @@ func TestFailuresAnswer5xxAndLogTheCause(t *testing.T) {
 		{"/users/1", `{"error":"internal error"}`, "disk on fire", 500},
 		{"/users/2", `{"error":"fraud service unavailable"}`, "connection refused", 503},
 		{"/users/3", `{"error":"internal error"}`, "step exploded", 500},
+		{"/users/5", `{"error":"internal error"}`, "no status given", 500},
 	} {
 		resp, body := get(t, app, "GET", tc.path)
 		if resp.StatusCode != tc.status || strings.TrimSpace(string(body)) != tc.body {
@@ -182,7 +224,7 @@ func TestStoreFailureIs500(t *testing.T) {
 }
 
 func TestStoreFileIsKeptAndNotReseeded(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "users.db")
+	path := filepath.Join(t.TempDir(), "my users ?#%.db") // characters a SQLite URI must escape
 	ctx := context.Background()
 	s, err := OpenStore(ctx, StoreOptions{Path: path, Users: 50, Conns: 2})
 	if err != nil {

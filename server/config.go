@@ -24,11 +24,11 @@ type Config struct {
 	BlockRate     int // runtime.SetBlockProfileRate: one sample per this many ns blocked
 	MutexFraction int // runtime.SetMutexProfileFraction: one in this many contention events
 
-	ReadHeaderTimeout time.Duration
-	ReadTimeout       time.Duration
-	WriteTimeout      time.Duration
-	IdleTimeout       time.Duration
-	ShutdownTimeout   time.Duration // how long in-flight requests get to finish
+	ReadHeaderTimeout time.Duration // app and debug: time to read a request's headers
+	ReadTimeout       time.Duration // app: time to read a whole request
+	WriteTimeout      time.Duration // app: time to write an answer; the debug listener has none
+	IdleTimeout       time.Duration // app and debug: how long an idle keep-alive connection stays open
+	ShutdownTimeout   time.Duration // how long in-flight requests get to finish, and close hooks to run
 
 	Logger *slog.Logger // default slog.Default(); Run uses a text logger on stderr
 

@@ -7,7 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -64,9 +69,19 @@ func TestDebugProfilesParse(t *testing.T) {
 	}
 	index, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, name := range []string{"allocs", "block", "goroutine", "heap", "mutex", "profile", "threadcreate", "trace", "cmdline", "symbol"} {
+	for _, name := range []string{"allocs", "block", "goroutine", "heap", "mutex", "profile", "threadcreate", "trace"} {
 		if !bytes.Contains(index, []byte(name)) {
 			t.Errorf("the pprof index does not list %s", name)
+		}
+	}
+	for _, path := range []string{"/debug/pprof/cmdline", "/debug/pprof/symbol"} {
+		resp, err := http.Get("http://" + app.DebugAddr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: status %d", path, resp.StatusCode)
 		}
 	}
 }
@@ -158,7 +173,15 @@ func busy(t *testing.T, app *App, stop chan struct{}) *sync.WaitGroup {
 // execution trace holds the request tasks and step regions (what go tool
 // trace lists under user-defined tasks and regions).
 func TestCapturesSeeStepsAndTasks(t *testing.T) {
-	app := newTestApp(t)
+	// A middleware's own labels must survive inside the steps.
+	tenant := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pprof.Do(r.Context(), pprof.Labels("tenant", "acme"), func(ctx context.Context) {
+				next.ServeHTTP(w, r.WithContext(ctx))
+			})
+		})
+	}
+	app := newTestApp(t, func(c *Config) { c.Middleware = append(c.Middleware, tenant) })
 	stop := make(chan struct{})
 	wg := busy(t, app, stop)
 	cpu := capture(t, app, "/debug/pprof/profile?seconds=1")
@@ -175,6 +198,10 @@ func TestCapturesSeeStepsAndTasks(t *testing.T) {
 	for _, s := range cpu.Sample {
 		if len(s.Label["route"]) == 1 && s.Label["route"][0] == Route && len(s.Label["step"]) == 1 {
 			steps[s.Label["step"][0]]++
+			if len(s.Label["tenant"]) != 1 {
+				t.Errorf("a sample in step %s lost the middleware's label: %v", s.Label["step"][0], s.Label)
+				break
+			}
 		}
 	}
 	if steps["db"] == 0 {
@@ -185,9 +212,21 @@ func TestCapturesSeeStepsAndTasks(t *testing.T) {
 			t.Errorf("CPU samples labelled with an unknown step %q", step)
 		}
 	}
-	for _, s := range []string{Route, "parse", "db", "render"} {
-		if !bytes.Contains(trace, []byte(s)) {
-			t.Errorf("the execution trace does not name %q (task or region)", s)
+	// Read the trace as go tool trace does.
+	file := filepath.Join(t.TempDir(), "trace.out")
+	if err := os.WriteFile(file, trace, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := exec.Command("go", "tool", "trace", "-d=parsed", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool trace -d=parsed: %v\n%.2000s", err, parsed)
+	}
+	for _, want := range []string{
+		`TaskBegin .* Type="` + regexp.QuoteMeta(Route) + `"`,
+		`RegionBegin .* Type="parse"`, `RegionBegin .* Type="db"`, `RegionBegin .* Type="render"`,
+	} {
+		if !regexp.MustCompile(want).Match(parsed) {
+			t.Errorf("no event matching %s in the execution trace", want)
 		}
 	}
 }

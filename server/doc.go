@@ -37,7 +37,10 @@
 //	cfg := server.DefaultConfig()
 //	cfg.RegisterFlags(flag.CommandLine)
 //	flag.Parse()
-//	cfg.Steps = append(cfg.Steps, server.Step{Name: "fraud", Run: checkFraud})
+//	cfg.Steps = append(cfg.Steps, server.Step{Name: "fraud", Run: func(ctx context.Context, p *server.Page) error {
+//		time.Sleep(50 * time.Millisecond) // a slow dependency
+//		return nil
+//	}})
 //	if err := server.Run(cfg); err != nil { ... }
 //
 // Config.Middleware wraps every request, Config.Steps adds timed steps

@@ -49,11 +49,12 @@ func (p *Page) Set(key string, value any) {
 // HTTPError is an error that a Step returns to answer with a status other
 // than 500, such as 502 or 503 for a failing dependency.
 type HTTPError struct {
-	Status  int    // HTTP status code
+	Status  int    // HTTP status code, 400 to 599; another value answers 500
 	Message string // what the client reads in {"error": ...}
 	Err     error  // the cause, logged and never sent to the client
 }
 
+// Error returns the message and the cause, as the log shows them.
 func (e *HTTPError) Error() string {
 	if e.Err == nil {
 		return e.Message
@@ -61,6 +62,7 @@ func (e *HTTPError) Error() string {
 	return e.Message + ": " + e.Err.Error()
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
 // usersHandler serves GET /users/{id} in timed steps: parse, db, the
@@ -69,20 +71,24 @@ type usersHandler struct {
 	store *Store
 	steps []Step
 	log   *slog.Logger
-	// labels holds, by step name, a context that carries the pprof labels
-	// route=Route and step=name. They are made once: giving a goroutine
-	// ready-made labels costs nothing, building them per request does.
-	labels map[string]context.Context
+	// sets holds the pprof labels route=Route and step=name of each step,
+	// and labelled a context that carries them alone, made once: giving a
+	// goroutine ready-made labels costs nothing, building them per request
+	// does.
+	sets     map[string]pprof.LabelSet
+	labelled map[string]context.Context
 }
 
 func newUsersHandler(store *Store, steps []Step, log *slog.Logger) *usersHandler {
-	h := &usersHandler{store: store, steps: steps, log: log, labels: map[string]context.Context{}}
+	h := &usersHandler{store: store, steps: steps, log: log,
+		sets: map[string]pprof.LabelSet{}, labelled: map[string]context.Context{}}
 	names := []string{"parse", "db", "render"}
 	for _, s := range steps {
 		names = append(names, s.Name)
 	}
 	for _, name := range names {
-		h.labels[name] = pprof.WithLabels(context.Background(), pprof.Labels("route", Route, "step", name))
+		h.sets[name] = pprof.Labels("route", Route, "step", name)
+		h.labelled[name] = pprof.WithLabels(context.Background(), h.sets[name])
 	}
 	return h
 }
@@ -151,11 +157,16 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // around it, its duration recorded in t.
 //
 // The labels are set on the goroutine, as pprof.Do sets them, so that CPU
-// samples of fn and of the goroutines fn starts carry them; they are not
-// added to the ctx that fn receives.
+// samples of fn and of the goroutines fn starts carry them; labels that a
+// middleware put on the request's context are kept beside them. They are
+// not added to the ctx that fn receives.
 func (h *usersHandler) runStep(ctx context.Context, t *timer, name string, fn func(context.Context) error) error {
 	start := time.Now()
-	pprof.SetGoroutineLabels(h.labels[name])
+	labels := h.labelled[name]
+	if hasLabels(ctx) {
+		labels = pprof.WithLabels(ctx, h.sets[name])
+	}
+	pprof.SetGoroutineLabels(labels)
 	defer pprof.SetGoroutineLabels(ctx) // the request's own labels, even if fn panics
 	region := trace.StartRegion(ctx, name)
 	err := fn(ctx)
@@ -164,11 +175,18 @@ func (h *usersHandler) runStep(ctx context.Context, t *timer, name string, fn fu
 	return err
 }
 
+// hasLabels reports whether ctx carries pprof labels.
+func hasLabels(ctx context.Context) bool {
+	has := false
+	pprof.ForLabels(ctx, func(string, string) bool { has = true; return false })
+	return has
+}
+
 // fail logs err with its step and answers with the status it carries, 500
 // by default. The cause stays in the log; the client reads a short message.
 func (h *usersHandler) fail(ctx context.Context, w http.ResponseWriter, t *timer, id int64, step string, err error) {
 	status, msg := http.StatusInternalServerError, "internal error"
-	if he, ok := errors.AsType[*HTTPError](err); ok {
+	if he, ok := errors.AsType[*HTTPError](err); ok && he.Status >= 400 && he.Status <= 599 {
 		status, msg = he.Status, he.Message
 	}
 	h.log.ErrorContext(ctx, "request failed", "route", Route, "id", id, "step", step, "status", status, "err", err)
@@ -176,8 +194,8 @@ func (h *usersHandler) fail(ctx context.Context, w http.ResponseWriter, t *timer
 	writeError(w, status, msg)
 }
 
-// ParseID parses the {id} of /users/{id}: decimal digits only, at least 1
-// and at most 19 of them, with a value that fits in an int64. Signs,
+// ParseID parses the {id} of /users/{id}: ASCII decimal digits only,
+// leading zeros allowed, with a value that fits in an int64. Signs,
 // spaces and other characters are rejected.
 func ParseID(s string) (int64, error) {
 	if s == "" {

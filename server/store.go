@@ -107,8 +107,10 @@ func OpenStore(ctx context.Context, opt StoreOptions) (*Store, error) {
 	return s, nil
 }
 
+// dsn makes a SQLite URI for path: escaped, so that a file name with '?',
+// '#' or '%' in it stays a file name.
 func dsn(path string, params url.Values) string {
-	return "file:" + path + "?" + params.Encode()
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params.Encode()
 }
 
 // seed makes sure the file holds a users table, creating and filling it if
