@@ -13,9 +13,10 @@ help: ## list the targets
 exercise-%:
 	@scripts/loop.sh exercises $*
 
-test: ## vet, check formatting and scripts, run every test with the race detector
+test: ## check formatting, go.mod, vet and scripts, run every test with the race detector
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go mod tidy -diff
 	go vet ./...
 	bash -n scripts/*.sh
 	go test -race -count=1 ./...

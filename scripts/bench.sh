@@ -20,15 +20,17 @@ dport=${DEBUG_PORT:-6060}
 cport=${CEILING_PORT:-8090}
 need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
-check_port "$port" PORT
-check_port "$dport" DEBUG_PORT
-check_port "$cport" CEILING_PORT
+check_number ROUNDS "$rounds" 1 100
+check_number CONCURRENCY "$conc" 1 10000
+out=${OUT_ROOT:-profiles/local}/bench
+lock_folder "$out"
+check_ports "$port" PORT "$dport" DEBUG_PORT "$cport" CEILING_PORT
 trap stop_all EXIT
 trap 'echo; say "interrupted: stopping everything the bench started"; exit 130' INT TERM
 
-out=profiles/local/bench
-rm -rf "$out" && mkdir -p "$out/bin"
-run go build -o "$out/bin/" ./exercises/00-baseline ./scripts/ceiling ./scripts/benchtable
+find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
+mkdir -p "$out/bin"
+run go build -o "$out/bin/" ./exercises/00-baseline ./scripts/ceiling ./scripts/benchtable ./scripts/bodies
 run go tool -n hey >/dev/null
 
 start_server "$out/ceiling.log" "$out/bin/ceiling" -addr "localhost:$cport"
@@ -37,9 +39,13 @@ wait_ready "http://localhost:$cport/users/42" "$out/ceiling.log"
 start_server "$out/baseline.log" "$out/bin/00-baseline" -addr "localhost:$port" -debug-addr "localhost:$dport"
 wait_ready "http://localhost:$port/users/42" "$out/baseline.log"
 
-say "warm-up: 1 s each"
-go tool hey -z 1s -c "$conc" "http://localhost:$port/users/42" >/dev/null
-go tool hey -z 1s -c "$conc" "http://localhost:$cport/users/42" >/dev/null
+say "warm-up, and a check that the service answers right under load (not counted)"
+bg "$out/bodies.txt" "$out/bin/bodies" -url "http://localhost:$port" -c 4 -duration 2s
+bodies_pid=$BG_PID
+run go tool hey -z 2s -c "$conc" "http://localhost:$port/users/42" >/dev/null
+wait "$bodies_pid" || { cat "$out/bodies.txt" >&2; die "the service gave wrong answers under load: its throughput would mean nothing"; }
+cat "$out/bodies.txt"
+run go tool hey -z 1s -c "$conc" "http://localhost:$cport/users/42" >/dev/null
 for r in $(seq "$rounds"); do
   say "round $r of $rounds"
   run go tool hey -z "${round}s" -c "$conc" "http://localhost:$port/users/42" > "$out/baseline-$(printf %02d "$r").txt"

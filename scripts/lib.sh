@@ -16,42 +16,51 @@ quote() {
   printf '%s' "${out[*]}"
 }
 
-# run prints a command, then runs it in the foreground.
-run() { printf '$ %s\n' "$(quote "$@")"; "$@"; }
+# run prints a command to stderr, then runs it in the foreground. The
+# printed line stays on the terminal when the command's output is
+# redirected to a file.
+run() { printf '$ %s\n' "$(quote "$@")" >&2; "$@"; }
 
 # PIDS holds every background process a script started.
 PIDS=()
 
-# bg OUT CMD... prints "$ CMD > OUT &", runs CMD in the background with its
-# output in OUT, and sets BG_PID.
+# bg OUT CMD... prints "$ CMD > OUT 2>&1 &", runs CMD in the background
+# with its output in OUT, and sets BG_PID. CMD runs in a session of its
+# own: Ctrl-C on the terminal reaches this script only, which then stops
+# each process once, in order (a server that got SIGINT from the terminal
+# and then SIGTERM from the script would take the second signal as "stop
+# now" and skip its graceful shutdown).
 bg() {
   local out=$1; shift
-  printf '$ %s > %s &\n' "$(quote "$@")" "$out"
-  "$@" >"$out" 2>&1 &
+  printf '$ %s > %s 2>&1 &\n' "$(quote "$@")" "$out" >&2
+  setsid "$@" >"$out" 2>&1 &
   BG_PID=$!
   PIDS+=("$BG_PID")
 }
 
-# stop_all ends every background process and its children (go tool hey
-# runs hey as a child of the go command): TERM, then KILL after 5 s. It is
-# the EXIT trap, where errexit still holds: hence every "|| true".
+# stop_all ends every background process and everything it started (go
+# tool hey runs hey as a child of the go command): SIGTERM to each one's
+# process group, then SIGKILL to whatever is left after 15 s, time for a
+# server's graceful shutdown (10 s by default). It is the EXIT trap, where
+# errexit still holds: hence every "|| true". A second Ctrl-C does not cut
+# it short.
 stop_all() {
+  trap '' INT TERM
   local p live=()
   for p in "${PIDS[@]}"; do
     kill -0 "$p" 2>/dev/null || continue
     live+=("$p")
-    pkill -TERM -P "$p" 2>/dev/null || true
-    kill -TERM "$p" 2>/dev/null || true
+    kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
   done
-  for _ in $(seq 50); do
+  local deadline=$((SECONDS + 15))
+  while [ ${#live[@]} -gt 0 ] && [ $SECONDS -lt $deadline ]; do
     local any=0
     for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && any=1 || true; done
     [ $any = 0 ] && break
     sleep 0.1
   done
   for p in "${live[@]}"; do
-    pkill -KILL -P "$p" 2>/dev/null || true
-    kill -KILL "$p" 2>/dev/null || true
+    kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
   done
   wait 2>/dev/null || true
   PIDS=()
@@ -63,11 +72,31 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is not installed: $2"; }
 # port_busy PORT succeeds when something answers on localhost:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# check_port PORT VAR dies with one line when PORT is taken.
-check_port() {
-  if port_busy "$1"; then
-    die "port $1 is busy (another server still running?); stop it, or pick another port with $2=, e.g. make ${TARGET:-exercise-0} $2=$(( $1 + 1000 ))"
-  fi
+# check_ports PORT VAR [PORT VAR ...] dies with one line naming every
+# port that is taken and the variable that changes it.
+check_ports() {
+  local busy=() fix=()
+  while [ $# -ge 2 ]; do
+    if port_busy "$1"; then busy+=("$1"); fix+=("$2=$(( $1 + 1000 ))"); fi
+    shift 2
+  done
+  [ ${#busy[@]} = 0 ] && return 0
+  die "port ${busy[*]} busy (another server still running?); stop it, or pick other ports: make ${TARGET:-exercise-0} ${fix[*]}"
+}
+
+# check_number NAME VALUE MIN MAX dies unless VALUE is a whole number in
+# MIN..MAX.
+check_number() {
+  [[ $2 =~ ^[0-9]+$ ]] && (( 10#$2 >= $3 && 10#$2 <= $4 )) || die "$1=$2 must be a whole number from $3 to $4"
+}
+
+# lock_folder DIR takes a lock on DIR for as long as the script runs, or
+# dies with one line if another run holds it: two runs writing the same
+# captures would spoil both.
+lock_folder() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock -n 9 || die "another run is using $1 (make ${TARGET:-exercise-0} is already running?); wait for it, or set OUT_ROOT= to capture elsewhere"
 }
 
 # catalog_slug N prints the slug of exercise N from exercises/catalog.tsv.
@@ -99,10 +128,10 @@ start_server() {
 # wait_ready URL LOG waits up to 20 s for URL to answer 200, and dies with
 # the server's last log lines if it exits first.
 wait_ready() {
-  local i
-  for i in $(seq 200); do
+  local deadline=$((SECONDS + 20))
+  while [ $SECONDS -lt $deadline ]; do
     kill -0 "$SERVER_PID" 2>/dev/null || server_died "$2"
-    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
     sleep 0.1
   done
   die "the server did not answer $1 within 20 s (log: $2)"

@@ -33,26 +33,33 @@ dur=$(seconds "${DURATION:-10s}")
 port=${PORT:-8080}
 dport=${DEBUG_PORT:-6060}
 users=${USERS:-10000}
-[[ $conc =~ ^[1-9][0-9]*$ ]] || die "CONCURRENCY=$conc must be a positive whole number"
+check_number CONCURRENCY "$conc" 1 10000
+check_number PORT "$port" 1 65535
+check_number DEBUG_PORT "$dport" 1 65535
+check_number USERS "$users" 1 10000000
 (( dur >= 4 )) || die "DURATION=${DURATION} is too short: the captures need at least 4s"
 # Captures start 1 s into the load and must end before it does.
 capture=$(( dur - 3 < 5 ? dur - 3 : 5 ))
 tracesec=$(( dur - 2 - capture < 2 ? dur - 2 - capture : 2 ))
+maxtime=$(( capture + 15 )) # a capture that hangs this long means a hung server
 
 need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
 need gcc "install gcc: SQLite is compiled with cgo (apt-get install gcc)"
-check_port "$port" PORT
-check_port "$dport" DEBUG_PORT
+out=${OUT_ROOT:-profiles/local}/$kind/$name
+lock_folder "$out"
+check_ports "$port" PORT "$dport" DEBUG_PORT
 trap stop_all EXIT
 trap 'echo; say "interrupted: stopping everything this loop started"; exit 130' INT TERM
 
-out=${OUT_ROOT:-profiles/local}/$kind/$name
 app=http://localhost:$port
 debug=http://localhost:$dport
-rm -rf "$out" && mkdir -p "$out/bin"
+find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
+mkdir -p "$out/bin"
 
 say "== 1. Build and start $src =="
+[ "$(go list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = false ] ||
+  say "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
 run go build -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
 run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
 bin=$out/bin/$(basename "$src")
@@ -72,13 +79,14 @@ bg "$out/bodies.txt" "$out/bin/bodies" -url "$app" -users "$users" -c 4 -duratio
 bodies_pid=$BG_PID
 sleep 1
 caps=()
-bg "$out/cpu.log" curl -fsS -o "$out/cpu.pprof" "$debug/debug/pprof/profile?seconds=$capture"; caps+=("$BG_PID")
-bg "$out/fgprof.log" curl -fsS -o "$out/fgprof.pprof" "$debug/debug/fgprof?seconds=$capture"; caps+=("$BG_PID")
-bg "$out/block.log" curl -fsS -o "$out/block.pprof" "$debug/debug/pprof/block?seconds=$capture"; caps+=("$BG_PID")
-bg "$out/mutex.log" curl -fsS -o "$out/mutex.pprof" "$debug/debug/pprof/mutex?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/cpu.log" curl -fsS --max-time "$maxtime" -o "$out/cpu.pprof" "$debug/debug/pprof/profile?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/fgprof.log" curl -fsS --max-time "$maxtime" -o "$out/fgprof.pprof" "$debug/debug/fgprof?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/block.log" curl -fsS --max-time "$maxtime" -o "$out/block.pprof" "$debug/debug/pprof/block?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/mutex.log" curl -fsS --max-time "$maxtime" -o "$out/mutex.pprof" "$debug/debug/pprof/mutex?seconds=$capture"; caps+=("$BG_PID")
 failed=0
 for p in "${caps[@]}"; do wait "$p" || failed=1; done
-run curl -fsS -o "$out/trace.out" "$debug/debug/pprof/trace?seconds=$tracesec" || failed=1
+kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
+run curl -fsS --max-time "$maxtime" -o "$out/trace.out" "$debug/debug/pprof/trace?seconds=$tracesec" || failed=1
 wait "$hey_pid" || { kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"; cat "$out/hey.txt" >&2; die "go tool hey failed"; }
 wait "$bodies_pid" || true
 if [ $failed = 1 ]; then

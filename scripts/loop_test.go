@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,7 +39,9 @@ func loop(t *testing.T, env ...string) (cmd *exec.Cmd, out string, port int) {
 	root := t.TempDir()
 	port = freePort(t)
 	cmd = exec.Command("bash", "loop.sh", "exercises", "0")
-	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root,
+	// TMPDIR holds the server's temporary database: a server killed on
+	// purpose leaves it there, for t.TempDir to remove.
+	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root, "TMPDIR="+t.TempDir(),
 		fmt.Sprintf("PORT=%d", port), fmt.Sprintf("DEBUG_PORT=%d", freePort(t)))
 	cmd.Env = append(cmd.Env, env...)
 	return cmd, filepath.Join(root, "exercises", "00-baseline"), port
@@ -174,26 +177,68 @@ func TestLoopReportsADeadServer(t *testing.T) {
 	}
 }
 
+// TestLoopStopsEverythingOnInterrupt presses Ctrl-C as a terminal does:
+// SIGINT to the whole foreground process group. Every process the loop
+// started must stop, and the server must get through its graceful
+// shutdown (a second signal would kill it before its close hooks run and
+// its temporary database is removed).
 func TestLoopStopsEverythingOnInterrupt(t *testing.T) {
 	cmd, out, port := loop(t)
+	tmp := strings.TrimPrefix(cmd.Env[slices.IndexFunc(cmd.Env, func(e string) bool { return strings.HasPrefix(e, "TMPDIR=") })], "TMPDIR=")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	seen, done := runUntilLoad(t, cmd)
-	cmd.Process.Signal(syscall.SIGINT)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the loop did not stop within 30 s of SIGINT:\n%s", seen)
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("the loop did not stop within 30 s of Ctrl-C:\n%s", seen)
 	}
 	if !strings.Contains(seen.String(), "interrupted") {
 		t.Errorf("no word of the interruption:\n%s", seen)
 	}
-	time.Sleep(500 * time.Millisecond)
 	if answers(port) {
 		t.Errorf("the server still answers on port %d", port)
 	}
 	for _, pattern := range []string{filepath.Join(out, "bin"), fmt.Sprintf("localhost:%d", port)} {
 		if ps, _ := exec.Command("pgrep", "-af", pattern).Output(); len(ps) > 0 {
-			t.Errorf("left running after the interrupt:\n%s", ps)
+			t.Errorf("left running after Ctrl-C:\n%s", ps)
 		}
+	}
+	log, _ := os.ReadFile(filepath.Join(out, "server.log"))
+	if !bytes.Contains(log, []byte("msg=stopped")) {
+		t.Errorf("the server did not finish its graceful shutdown; its log:\n%s", log)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "slowpath-db-*")); len(left) > 0 {
+		t.Errorf("the server's temporary database was left behind: %v", left)
+	}
+}
+
+func TestLoopRefusesASecondRunOnTheSameCaptures(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "exercises", "00-baseline")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.Create(filepath.Join(dir, ".lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "cpu.pprof"), []byte("the first run's capture"), 0o644)
+	cmd, _, _ := loop(t, "OUT_ROOT="+root)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("a second loop on the same captures ran")
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "another run") {
+		t.Errorf("stderr %q: want one line saying another run is using the folder", stderr.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "cpu.pprof")); string(b) != "the first run's capture" {
+		t.Error("the second run touched the first run's captures")
 	}
 }

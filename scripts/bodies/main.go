@@ -4,6 +4,9 @@
 // counter such as hey's cannot see a 200 with the wrong body.
 //
 //	go run ./scripts/bodies -url http://localhost:8080 -users 10000 -duration 8s -o bodies.json
+//
+// It exits 1 when it could check nothing and 3 when an answer was wrong
+// or missing.
 package main
 
 import (
@@ -45,5 +48,8 @@ func main() {
 	if res.Checked == 0 {
 		fmt.Fprintln(os.Stderr, "bodies: no answer was checked: is the server up?")
 		os.Exit(1)
+	}
+	if res.Wrong+res.TransportErrors > 0 {
+		os.Exit(3)
 	}
 }

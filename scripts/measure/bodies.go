@@ -17,6 +17,7 @@ import (
 // BodyCheck says how many answers a check read and how many were wrong.
 type BodyCheck struct {
 	Users           int64    `json:"users"`            // ids 1..Users must answer SeedUser(id)
+	Concurrency     int      `json:"concurrency"`      // requests the check kept in flight
 	Checked         int      `json:"checked"`          // answers read
 	Wrong           int      `json:"wrong"`            // answers with a wrong status, header or body
 	TransportErrors int      `json:"transport_errors"` // requests that got no answer
@@ -48,7 +49,7 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 	}
 	var (
 		mu       sync.Mutex
-		res      = BodyCheck{Users: opt.Users}
+		res      = BodyCheck{Users: opt.Users, Concurrency: opt.Concurrency}
 		budget   atomic.Int64
 		wg       sync.WaitGroup
 		limitSet = opt.Requests > 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,40 +24,74 @@ func TestCheckBodiesPassesTheServer(t *testing.T) {
 	}
 }
 
-// TestCheckBodiesCatchesTheSeedBug runs the seed program's store, one
-// ":memory:" database behind a pool, under concurrent load. Every answer
-// is a 200, so a status counter sees nothing; the body check must.
-func TestCheckBodiesCatchesTheSeedBug(t *testing.T) {
+// seedServer serves GET /users/{id} the way the seed program did: from a
+// ":memory:" database behind a database/sql pool of at most conns
+// connections (0: no limit), its query errors dropped. Unknown ids get a
+// 404 here (the seed had none), so that only the pool can make an answer
+// wrong.
+func seedServer(t *testing.T, conns int) string {
 	db, err := sql.Open("sqlite3", ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(conns)
 	db.Exec(`CREATE TABLE users (id INTEGER, name TEXT, email TEXT, country TEXT, plan TEXT, created_at TEXT)`)
 	for id := int64(1); id <= 100; id++ {
 		u := server.SeedUser(id)
 		db.Exec(`INSERT INTO users VALUES (?, ?, ?, ?, ?, ?)`, u.ID, u.Name, u.Email, u.Country, u.Plan, u.CreatedAt)
 	}
-	seed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		u := server.User{}
 		u.ID, _ = server.ParseID(r.PathValue("id"))
-		// The seed dropped this error: on a new pooled connection the
-		// table does not exist, and the answer is 200 with empty fields.
-		db.QueryRow(`SELECT name, email, country, plan, created_at FROM users WHERE id = ?`, u.ID).
+		// On a new pooled connection the table does not exist: the error
+		// is dropped, as the seed dropped it, and the answer is a 200 with
+		// empty fields.
+		// The connection is held for a millisecond, as a slower query
+		// would hold it, so that concurrent requests need more than one.
+		conn, err := db.Conn(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		err = conn.QueryRowContext(r.Context(), `SELECT name, email, country, plan, created_at FROM users WHERE id = ?`, u.ID).
 			Scan(&u.Name, &u.Email, &u.Country, &u.Plan, &u.CreatedAt)
+		time.Sleep(time.Millisecond)
+		conn.Close()
 		w.Header().Set("X-Timing-MS", fmt.Sprintf("%.3f", time.Since(start).Seconds()*1000))
 		w.Header().Set("Server-Timing", "total;dur="+w.Header().Get("X-Timing-MS"))
+		if errors.Is(err, sql.ErrNoRows) {
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(map[string]string{"error": "no such user"})
+			return
+		}
 		json.NewEncoder(w).Encode(u)
-	}))
-	mux := http.NewServeMux()
-	mux.Handle("GET /users/{id}", seed.Config.Handler)
-	seed.Config.Handler = mux
-	defer seed.Close()
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
 
-	res := CheckBodies(context.Background(), BodyCheckOptions{BaseURL: seed.URL, Users: 100, Concurrency: 16, Requests: 400})
+// TestCheckBodiesCatchesTheSeedBug runs the seed program's store under
+// concurrent load: every answer is a 200 or a 404 as it should be, so a
+// status counter sees nothing wrong, but the answers that came through a
+// second pooled connection to ":memory:" are empty. With the pool held to
+// one connection, the same server answers right: the check must tell the
+// two apart.
+func TestCheckBodiesCatchesTheSeedBug(t *testing.T) {
+	opt := BodyCheckOptions{Users: 100, Concurrency: 16, Requests: 400}
+
+	opt.BaseURL = seedServer(t, 1)
+	if res := CheckBodies(context.Background(), opt); res.Checked != 400 || res.Wrong != 0 || res.TransportErrors != 0 {
+		t.Fatalf("one connection: %d checked, %d wrong, %d without answer; want 400 right (%q)",
+			res.Checked, res.Wrong, res.TransportErrors, res.Examples)
+	}
+	opt.BaseURL = seedServer(t, 0)
+	res := CheckBodies(context.Background(), opt)
 	if res.Checked != 400 || res.Wrong == 0 || res.TransportErrors != 0 {
-		t.Fatalf("checked %d, wrong %d, without answer %d: want 400 checked and the empty names caught",
+		t.Fatalf("a pool: %d checked, %d wrong, %d without answer; want the empty answers caught",
 			res.Checked, res.Wrong, res.TransportErrors)
 	}
 	t.Logf("the seed's store under 16 concurrent requests: %d of %d answers wrong, e.g. %s", res.Wrong, res.Checked, res.Examples[0])

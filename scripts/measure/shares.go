@@ -85,6 +85,7 @@ type FuncShare struct {
 type Shares struct {
 	Total   int64       // value of every sample in the profile
 	Focused int64       // value of the samples whose stack matches the focus
+	Samples int         // how many samples matched the focus
 	Top     []FuncShare // focused samples charged to their first visible frame, largest first
 }
 
@@ -122,6 +123,7 @@ func TopFunctions(p *profile.Profile, focus *regexp.Regexp) Shares {
 			continue
 		}
 		out.Focused += v
+		out.Samples++
 		charged, leaf := "", ""
 		frames(s, func(name string) bool {
 			if leaf == "" {

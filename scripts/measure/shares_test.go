@@ -59,8 +59,8 @@ func TestSharesCountTheHandlerOnly(t *testing.T) {
 		4: {"runtime.cgocall", "github.com/mattn/go-sqlite3._Cfunc_step", "github.com/slowpath/slowpath/server.(*Store).User"},
 	})
 	s := TopFunctions(p, HandlerFrames)
-	if s.Total != 1010 || s.Focused != 500 {
-		t.Fatalf("total %d, focused %d; want 1010 and 500", s.Total, s.Focused)
+	if s.Total != 1010 || s.Focused != 500 || s.Samples != 3 {
+		t.Fatalf("total %d, focused %d in %d samples; want 1010 and 500 in 3", s.Total, s.Focused, s.Samples)
 	}
 	if !near(s.FocusedShare(), 500.0/1010) {
 		t.Errorf("FocusedShare %v", s.FocusedShare())

@@ -3,7 +3,7 @@
 // law, where the request-handling goroutines spent their time on CPU and
 // on the wall clock, and the commands that open each capture.
 //
-//	go run ./scripts/summary -dir profiles/local/00-baseline -c 100
+//	go run ./scripts/summary -dir profiles/local/exercises/00-baseline -c 100
 //
 // It exits 1 when a capture is missing or unreadable and 3 when answers
 // were wrong (bad bodies, non-2xx statuses, transport errors).
@@ -47,7 +47,11 @@ func run(dir, name string, conc int) int {
 		return 1
 	}
 	var bodies measure.BodyCheck
-	if b, err := os.ReadFile(path("bodies.json")); err != nil || json.Unmarshal(b, &bodies) != nil {
+	b, err := os.ReadFile(path("bodies.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &bodies)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "summary: cannot read %s: %v\n", path("bodies.json"), err)
 		return 1
 	}
@@ -65,8 +69,8 @@ func run(dir, name string, conc int) int {
 	for msg, n := range hey.Errors {
 		fmt.Printf("               %d × %s\n", n, msg)
 	}
-	fmt.Printf("  bodies       %d answers checked over ids 1–%d by a concurrent sample: %d wrong, %d without answer\n",
-		bodies.Checked, bodies.Users, bodies.Wrong, bodies.TransportErrors)
+	fmt.Printf("  bodies       %d answers checked over ids 1–%d by %d more requests in flight: %d wrong, %d without answer\n",
+		bodies.Checked, bodies.Users, bodies.Concurrency, bodies.Wrong, bodies.TransportErrors)
 	for _, e := range bodies.Examples {
 		fmt.Printf("               wrong: %s\n", e)
 	}
@@ -96,6 +100,9 @@ func run(dir, name string, conc int) int {
 		}
 		fmt.Println(strings.TrimRight(fmt.Sprintf("  %-52s %s", l, r), " "))
 	}
+	if cs.Samples < 100 {
+		fmt.Printf("  (the CPU column rests on %d samples, one per 10 ms on CPU: its shares are rough)\n", cs.Samples)
+	}
 	if steps := measure.LabelShares(cpu, "step"); len(steps) > 0 {
 		var parts []string
 		for _, s := range steps {
@@ -105,6 +112,12 @@ func run(dir, name string, conc int) int {
 	}
 	fmt.Printf("  fgprof samples every goroutine, idle connections and the runtime's included: only the handler's share is shown;\n")
 	fmt.Printf("  its seconds add up over goroutines (100 goroutines waiting for 5 s make 500 s).\n")
+	if wall.DurationNanos > 0 {
+		inside := float64(ws.Focused) / float64(wall.DurationNanos)
+		fmt.Printf("  Inside the handler: %.1f requests on average (handler seconds / %.0f s captured), of the %d in flight",
+			inside, seconds(wall.DurationNanos), conc+bodies.Concurrency)
+		fmt.Printf(" (%d from hey, %d from the body check);\n  the others were in the network, in the kernel, in hey, or waiting for a CPU.\n", conc, bodies.Concurrency)
+	}
 
 	fmt.Printf("\nOpen the captures\n")
 	port := 8081
@@ -119,7 +132,11 @@ func run(dir, name string, conc int) int {
 		port++
 	}
 
-	if bad := bodies.Wrong + bodies.TransportErrors + hey.Non2xx() + hey.TransportErrors(); bad > 0 || bodies.Checked == 0 {
+	if bodies.Checked == 0 {
+		fmt.Printf("\n!! No answer's body was checked (see %s): the numbers above may measure a broken server.\n", path("bodies.txt"))
+		return 3
+	}
+	if bad := bodies.Wrong + bodies.TransportErrors + hey.Non2xx() + hey.TransportErrors(); bad > 0 {
 		fmt.Printf("\n!! %d wrong or missing answers: the numbers above measure a broken server.\n", bad)
 		return 3
 	}
