@@ -93,6 +93,9 @@ func newUsersHandler(store *Store, steps []Step, log *slog.Logger) *usersHandler
 	return h
 }
 
+// ServeHTTP answers GET or HEAD /users/{id}: parse, db, the plugged-in
+// steps and render, each timed, with the timing headers set before the
+// body; any other method gets a 405.
 func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
