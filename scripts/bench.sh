@@ -22,13 +22,16 @@ need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
 check_number ROUNDS "$rounds" 1 100
 check_number CONCURRENCY "$conc" 1 10000
+check_number PORT "$port" 1 65535
+check_number DEBUG_PORT "$dport" 1 65535
+check_number CEILING_PORT "$cport" 1 65535
 out=${OUT_ROOT:-profiles/local}/bench
 lock_folder "$out"
 check_ports "$port" PORT "$dport" DEBUG_PORT "$cport" CEILING_PORT
 trap stop_all EXIT
 trap 'echo; say "interrupted: stopping everything the bench started"; exit 130' INT TERM
 
-find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
+find "$out/" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 mkdir -p "$out/bin"
 run go build -o "$out/bin/" ./exercises/00-baseline ./scripts/ceiling ./scripts/benchtable ./scripts/bodies
 run go tool -n hey >/dev/null
@@ -36,7 +39,7 @@ run go tool -n hey >/dev/null
 start_server "$out/ceiling.log" "$out/bin/ceiling" -addr "localhost:$cport"
 ceiling_pid=$SERVER_PID
 wait_ready "http://localhost:$cport/users/42" "$out/ceiling.log"
-start_server "$out/baseline.log" "$out/bin/00-baseline" -addr "localhost:$port" -debug-addr "localhost:$dport"
+start_server "$out/baseline.log" "$out/bin/00-baseline" -addr "localhost:$port" -debug-addr "localhost:$dport" "${SHUTDOWN_FLAG[@]}"
 wait_ready "http://localhost:$port/users/42" "$out/baseline.log"
 
 say "warm-up, and a check that the service answers right under load (not counted)"

@@ -19,7 +19,7 @@ quote() {
 # run prints a command to stderr, then runs it in the foreground. The
 # printed line stays on the terminal when the command's output is
 # redirected to a file.
-run() { printf '$ %s\n' "$(quote "$@")" >&2; "$@"; }
+run() { printf '$ %s\n' "$(quote "$@")" >&2; "$@" 9>&-; }
 
 # PIDS holds every background process a script started.
 PIDS=()
@@ -33,15 +33,17 @@ PIDS=()
 bg() {
   local out=$1; shift
   printf '$ %s > %s 2>&1 &\n' "$(quote "$@")" "$out" >&2
-  setsid "$@" >"$out" 2>&1 &
+  setsid "$@" >"$out" 2>&1 9>&- & # fd 9 is the folder's lock: the script's alone
   BG_PID=$!
   PIDS+=("$BG_PID")
 }
 
 # stop_all ends every background process and everything it started (go
 # tool hey runs hey as a child of the go command): SIGTERM to each one's
-# process group, then SIGKILL to whatever is left after 15 s, time for a
-# server's graceful shutdown (10 s by default). It is the EXIT trap, where
+# process group, except a server stop_server has already signalled (a
+# second signal would cut its graceful shutdown short), then SIGKILL to
+# whatever is left after 15 s. The scripts start servers with a shutdown
+# timeout that fits in that (SHUTDOWN_FLAG). It is the EXIT trap, where
 # errexit still holds: hence every "|| true". A second Ctrl-C does not cut
 # it short.
 stop_all() {
@@ -50,6 +52,7 @@ stop_all() {
   for p in "${PIDS[@]}"; do
     kill -0 "$p" 2>/dev/null || continue
     live+=("$p")
+    [ "$p" = "${STOPPING:-}" ] && continue
     kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
   done
   local deadline=$((SECONDS + 15))
@@ -85,10 +88,16 @@ check_ports() {
 }
 
 # check_number NAME VALUE MIN MAX dies unless VALUE is a whole number in
-# MIN..MAX.
+# MIN..MAX, written without leading zeros (bash and Go would read 010 as
+# octal).
 check_number() {
-  [[ $2 =~ ^[0-9]+$ ]] && (( 10#$2 >= $3 && 10#$2 <= $4 )) || die "$1=$2 must be a whole number from $3 to $4"
+  [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1=$2 must be a whole number from $3 to $4"
 }
+
+# SHUTDOWN_FLAG bounds a server's graceful shutdown so that it ends well
+# within stop_all's 15 s, even when it has to wait for stubborn requests
+# (up to three times the timeout: requests, stragglers, close hooks).
+SHUTDOWN_FLAG=(-shutdown-timeout 4s)
 
 # lock_folder DIR takes a lock on DIR for as long as the script runs, or
 # dies with one line if another run holds it: two runs writing the same
@@ -107,7 +116,7 @@ catalog_slug() {
 # seconds D prints a duration such as 10s or 10 as whole seconds.
 seconds() {
   local d=${1%s}
-  [[ $d =~ ^[0-9]+$ ]] || die "duration '$1' must be whole seconds, like 10s"
+  [[ $d =~ ^[1-9][0-9]{0,5}$ ]] || die "duration '$1' must be whole seconds, like 10s"
   printf '%s' "$d"
 }
 
@@ -140,6 +149,7 @@ wait_ready() {
 # stop_server LOG sends SIGTERM (a graceful shutdown) and waits for it.
 stop_server() {
   kill -0 "$SERVER_PID" 2>/dev/null || server_died "$1"
+  STOPPING=$SERVER_PID
   run kill -TERM "$SERVER_PID"
   local rc=0
   wait "$SERVER_PID" || rc=$?

@@ -54,7 +54,7 @@ trap 'echo; say "interrupted: stopping everything this loop started"; exit 130' 
 
 app=http://localhost:$port
 debug=http://localhost:$dport
-find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
+find "$out/" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 mkdir -p "$out/bin"
 
 say "== 1. Build and start $src =="
@@ -63,7 +63,7 @@ say "== 1. Build and start $src =="
 run go build -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
 run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
 bin=$out/bin/$(basename "$src")
-start_server "$out/server.log" "$bin" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users"
+start_server "$out/server.log" "$bin" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users" "${SHUTDOWN_FLAG[@]}"
 wait_ready "$app/users/1" "$out/server.log"
 say "ready: $app/users/42 (debug: $debug/debug/pprof/)"
 

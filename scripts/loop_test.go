@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,18 +32,25 @@ func freePort(t *testing.T) int {
 }
 
 // loop prepares scripts/loop.sh exercises 0 with a short load on free
-// ports, its captures in a temporary folder.
-func loop(t *testing.T, env ...string) (cmd *exec.Cmd, out string, port int) {
+// ports, its captures in a temporary folder (out), and the server's
+// temporary database in another (tmp). A test that ends early kills
+// whatever the loop left running.
+func loop(t *testing.T, env ...string) (cmd *exec.Cmd, out string, port int, tmp string) {
 	t.Helper()
 	root := t.TempDir()
+	tmp = t.TempDir()
 	port = freePort(t)
 	cmd = exec.Command("bash", "loop.sh", "exercises", "0")
-	// TMPDIR holds the server's temporary database: a server killed on
-	// purpose leaves it there, for t.TempDir to remove.
-	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root, "TMPDIR="+t.TempDir(),
+	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root, "TMPDIR="+tmp,
 		fmt.Sprintf("PORT=%d", port), fmt.Sprintf("DEBUG_PORT=%d", freePort(t)))
 	cmd.Env = append(cmd.Env, env...)
-	return cmd, filepath.Join(root, "exercises", "00-baseline"), port
+	t.Cleanup(func() {
+		// The loop's background processes run in sessions of their own,
+		// out of reach of a kill of the loop itself.
+		exec.Command("pkill", "-KILL", "-f", root).Run()
+		exec.Command("pkill", "-KILL", "-f", fmt.Sprintf("localhost:%d", port)).Run()
+	})
+	return cmd, filepath.Join(root, "exercises", "00-baseline"), port, tmp
 }
 
 // answers reports whether anything still answers on a loopback port.
@@ -57,7 +63,7 @@ func answers(port int) bool {
 }
 
 func TestLoopMeasuresExercise0(t *testing.T) {
-	cmd, out, port := loop(t)
+	cmd, out, port, _ := loop(t)
 	output, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("loop.sh: %v\n%s", err, output)
@@ -103,7 +109,7 @@ func TestLoopNamesABusyPort(t *testing.T) {
 	}
 	defer ln.Close()
 	busy := ln.Addr().(*net.TCPAddr).Port
-	cmd, _, _ := loop(t, fmt.Sprintf("PORT=%d", busy))
+	cmd, _, _, _ := loop(t, fmt.Sprintf("PORT=%d", busy))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil {
@@ -163,7 +169,7 @@ func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*output, chan error) {
 }
 
 func TestLoopReportsADeadServer(t *testing.T) {
-	cmd, out, _ := loop(t)
+	cmd, out, _, _ := loop(t)
 	seen, done := runUntilLoad(t, cmd)
 	bin := filepath.Join(out, "bin", "00-baseline")
 	if err := exec.Command("pkill", "-KILL", "-f", bin).Run(); err != nil {
@@ -183,8 +189,7 @@ func TestLoopReportsADeadServer(t *testing.T) {
 // shutdown (a second signal would kill it before its close hooks run and
 // its temporary database is removed).
 func TestLoopStopsEverythingOnInterrupt(t *testing.T) {
-	cmd, out, port := loop(t)
-	tmp := strings.TrimPrefix(cmd.Env[slices.IndexFunc(cmd.Env, func(e string) bool { return strings.HasPrefix(e, "TMPDIR=") })], "TMPDIR=")
+	cmd, out, port, tmp := loop(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	seen, done := runUntilLoad(t, cmd)
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
@@ -229,7 +234,7 @@ func TestLoopRefusesASecondRunOnTheSameCaptures(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "cpu.pprof"), []byte("the first run's capture"), 0o644)
-	cmd, _, _ := loop(t, "OUT_ROOT="+root)
+	cmd, _, _, _ := loop(t, "OUT_ROOT="+root)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil {

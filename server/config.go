@@ -76,7 +76,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "app: time to read a whole request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "app: time to write a response (the debug listener has none, so long captures finish)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "app and debug: how long an idle keep-alive connection stays open")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests get to finish on SIGINT or SIGTERM")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "on SIGINT or SIGTERM: how long in-flight requests get to finish, then stragglers to return, then close hooks to run (up to 3× in all)")
 }
 
 func (c *Config) validate() error {

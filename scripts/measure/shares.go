@@ -49,6 +49,17 @@ func valueIndex(p *profile.Profile) int {
 	return len(p.SampleType) - 1
 }
 
+// countIndex picks the sample value that counts samples (samples/count),
+// or -1 when the profile has none.
+func countIndex(p *profile.Profile) int {
+	for i, st := range p.SampleType {
+		if st.Unit == "count" {
+			return i
+		}
+	}
+	return -1
+}
+
 // frames calls fn for each function of a sample's stack, leaf first,
 // inlined functions included.
 func frames(s *profile.Sample, fn func(name string) bool) {
@@ -85,7 +96,7 @@ type FuncShare struct {
 type Shares struct {
 	Total   int64       // value of every sample in the profile
 	Focused int64       // value of the samples whose stack matches the focus
-	Samples int         // how many samples matched the focus
+	Samples int64       // how many samples matched the focus (a record may hold several)
 	Top     []FuncShare // focused samples charged to their first visible frame, largest first
 }
 
@@ -113,7 +124,7 @@ func (s Shares) Of(fn string) float64 {
 // time.Sleep, one waiting for a lock to sync.(*Mutex).Lock, one in C code
 // to the cgo call that entered it.
 func TopFunctions(p *profile.Profile, focus *regexp.Regexp) Shares {
-	vi := valueIndex(p)
+	vi, ci := valueIndex(p), countIndex(p)
 	var out Shares
 	byFunc := map[string]int64{}
 	for _, s := range p.Sample {
@@ -123,7 +134,11 @@ func TopFunctions(p *profile.Profile, focus *regexp.Regexp) Shares {
 			continue
 		}
 		out.Focused += v
-		out.Samples++
+		if ci >= 0 {
+			out.Samples += s.Value[ci]
+		} else {
+			out.Samples++
+		}
 		charged, leaf := "", ""
 		frames(s, func(name string) bool {
 			if leaf == "" {

@@ -9,8 +9,9 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// wallProfile builds a profile shaped like fgprof's: one sample type in
-// nanoseconds, stacks listed leaf first.
+// wallProfile builds a profile shaped like fgprof's: a count and a time in
+// nanoseconds per record, stacks listed leaf first. Each record stands
+// for one sample per 10 ns of its value.
 func wallProfile(samples map[int64][]string) *profile.Profile {
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "time", Unit: "nanoseconds"}},
@@ -18,7 +19,7 @@ func wallProfile(samples map[int64][]string) *profile.Profile {
 	}
 	funcs := map[string]*profile.Function{}
 	for v, stack := range samples {
-		s := &profile.Sample{Value: []int64{1, v}}
+		s := &profile.Sample{Value: []int64{max(1, v/10), v}}
 		for _, name := range stack {
 			fn, ok := funcs[name]
 			if !ok {
@@ -59,8 +60,8 @@ func TestSharesCountTheHandlerOnly(t *testing.T) {
 		4: {"runtime.cgocall", "github.com/mattn/go-sqlite3._Cfunc_step", "github.com/slowpath/slowpath/server.(*Store).User"},
 	})
 	s := TopFunctions(p, HandlerFrames)
-	if s.Total != 1010 || s.Focused != 500 || s.Samples != 3 {
-		t.Fatalf("total %d, focused %d in %d samples; want 1010 and 500 in 3", s.Total, s.Focused, s.Samples)
+	if s.Total != 1010 || s.Focused != 500 || s.Samples != 49+1+1 {
+		t.Fatalf("total %d, focused %d in %d samples; want 1010 and 500 in 51 (records of 490, 6 and 4)", s.Total, s.Focused, s.Samples)
 	}
 	if !near(s.FocusedShare(), 500.0/1010) {
 		t.Errorf("FocusedShare %v", s.FocusedShare())
