@@ -20,7 +20,7 @@ dport=${DEBUG_PORT:-6060}
 cport=${CEILING_PORT:-8090}
 need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
-check_number ROUNDS "$rounds" 1 100
+check_number ROUNDS "$rounds" 1 99
 check_number CONCURRENCY "$conc" 1 10000
 check_number PORT "$port" 1 65535
 check_number DEBUG_PORT "$dport" 1 65535

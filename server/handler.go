@@ -153,7 +153,7 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.setHeaders(w.Header())
-	writeBody(w, r, http.StatusOK, body)
+	writeBody(w, http.StatusOK, body)
 }
 
 // runStep runs fn as one timed step: a trace region and pprof labels
@@ -223,18 +223,17 @@ type errorBody struct {
 // writeError answers with status and {"error": msg}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	body, _ := json.Marshal(errorBody{Error: msg}) // a struct of one string always marshals
-	writeBody(w, nil, status, append(body, '\n'))
+	writeBody(w, status, append(body, '\n'))
 }
 
-// writeBody sets the content headers, then writes status and body (no body
-// for HEAD). Every header must be set before this runs.
-func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+// writeBody sets the content headers, then writes status and body. Every
+// header must be set before this runs. For HEAD, net/http sends the
+// headers, Content-Length included, and drops the body itself.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
-	if r == nil || r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	w.Write(body)
 }
