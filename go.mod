@@ -13,5 +13,6 @@ require (
 require (
 	github.com/rakyll/hey v0.1.5 // indirect
 	golang.org/x/net v0.48.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/text v0.33.0 // indirect
 )

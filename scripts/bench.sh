@@ -1,61 +1,130 @@
 #!/usr/bin/env bash
-# bench.sh: make bench. The users service (exercise 0, as shipped: headers,
-# pprof labels, trace regions, block and mutex profiling on) against the
-# ceiling (scripts/ceiling: the same body, constant, and nothing else),
-# loaded by the same go tool hey in alternating rounds, so that both see
-# the same noise. Prints throughput, p50 and p99 per program and the ratio.
+# bench.sh [N]: make bench, and make compare-N.
+#
+# Programs are compared in pairs, loaded by the same go tool hey in
+# alternating rounds so that both see the same noise:
+#   - the users service (exercise 0, as shipped: headers, pprof labels,
+#     trace regions, block and mutex profiling on) against the ceiling
+#     (scripts/ceiling: the same body, constant, and nothing else);
+#   - each exercise of the catalog against its solution.
+# With N, only exercise N and its solution (make compare-N); without, every
+# pair (make bench). Before its rounds, each program's answers are checked
+# under load: a fast wrong server measures nothing. Prints throughput, p50
+# and p99 per program and the ratios, each with its goal.
 #
 # Settings: ROUNDS (default 5), ROUND (seconds per round, default 4s),
-# CONCURRENCY (default 50), PORT (8080), DEBUG_PORT (6060), CEILING_PORT (8090).
+# CONCURRENCY (default 50), PORT (8080), DEBUG_PORT (6060), and for the
+# second program of a pair OTHER_PORT (8090), OTHER_DEBUG_PORT (6070).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-TARGET=bench
 
+only=${1:-}
+TARGET=bench
+[ -z "$only" ] || TARGET="compare-$only"
 rounds=${ROUNDS:-5}
 round=$(seconds "${ROUND:-4s}")
 conc=${CONCURRENCY:-50}
 port=${PORT:-8080}
 dport=${DEBUG_PORT:-6060}
-cport=${CEILING_PORT:-8090}
+oport=${OTHER_PORT:-8090}
+odport=${OTHER_DEBUG_PORT:-6070}
 need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
+need gcc "install gcc: SQLite is compiled with cgo (apt-get install gcc)"
 check_number ROUNDS "$rounds" 1 99
 check_number CONCURRENCY "$conc" 1 10000
 check_number PORT "$port" 1 65535
 check_number DEBUG_PORT "$dport" 1 65535
-check_number CEILING_PORT "$cport" 1 65535
-out=${OUT_ROOT:-profiles/local}/bench
+check_number OTHER_PORT "$oport" 1 65535
+check_number OTHER_DEBUG_PORT "$odport" 1 65535
+
+# pairs: "label-a dir-a label-b dir-b", one per line.
+pairs=()
+if [ -n "$only" ]; then
+  [[ $only =~ ^[0-9]+$ ]] || die "exercise number '$only' is not a number: try make help"
+  slug=$(catalog_slug "$only") || die "no exercise $only in exercises/catalog.tsv: try make help"
+  [ "$only" != 0 ] || die "exercise 0 has no solution: make bench compares it with the ceiling"
+  name=$(printf '%02d-%s' "$only" "$slug")
+  pairs+=("exercise-$only exercises/$name solution-$only solutions/$name")
+  out=${OUT_ROOT:-profiles/local}/compare/$name
+else
+  pairs+=("baseline exercises/00-baseline ceiling scripts/ceiling")
+  while IFS=$'\t' read -r num slug _; do
+    [[ $num =~ ^[0-9]+$ ]] && [ "$num" != 0 ] || continue
+    name=$(printf '%02d-%s' "$num" "$slug")
+    pairs+=("exercise-$num exercises/$name solution-$num solutions/$name")
+  done < exercises/catalog.tsv
+  out=${OUT_ROOT:-profiles/local}/bench
+fi
 lock_folder "$out"
-check_ports "$port" PORT "$dport" DEBUG_PORT "$cport" CEILING_PORT
+check_ports "$port" PORT "$dport" DEBUG_PORT "$oport" OTHER_PORT "$odport" OTHER_DEBUG_PORT
 trap stop_all EXIT
 trap 'echo; say "interrupted: stopping everything the bench started"; exit 130' INT TERM
 
 find "$out/" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
-mkdir -p "$out/bin"
-run go build -o "$out/bin/" ./exercises/00-baseline ./scripts/ceiling ./scripts/benchtable ./scripts/bodies
+pkgs=()
+for p in "${pairs[@]}"; do read -r _ a _ b <<<"$p"; pkgs+=("./$a" "./$b"); done
+[ "$(go list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = false ] ||
+  say "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
+run go build -o "$out/bin/" "${pkgs[@]}" ./scripts/benchtable ./scripts/bodies
 run go tool -n hey >/dev/null
 
-start_server "$out/ceiling.log" "$out/bin/ceiling" -addr "localhost:$cport"
-ceiling_pid=$SERVER_PID
-wait_ready "http://localhost:$cport/users/42" "$out/ceiling.log"
-start_server "$out/baseline.log" "$out/bin/00-baseline" -addr "localhost:$port" -debug-addr "localhost:$dport" "${SHUTDOWN_FLAG[@]}"
-wait_ready "http://localhost:$port/users/42" "$out/baseline.log"
+# start LABEL DIR APP_PORT DEBUG_PORT starts one program of a pair, checks
+# its answers under load, and sets PID.
+start() {
+  local label=$1 bin=bin/$(basename "$2") args=(-addr "localhost:$3")
+  [ "$2" = scripts/ceiling ] || args+=(-debug-addr "localhost:$4" "${SHUTDOWN_FLAG[@]}")
+  mkdir -p "$out/$label"
+  start_server "$out/$label.log" "$out/$label" "../$bin" "${args[@]}"
+  PID=$SERVER_PID
+  wait_ready "http://localhost:$3/users/42" "$out/$label.log"
+  [ "$2" != scripts/ceiling ] || { run go tool hey -z 1s -c "$conc" "http://localhost:$3/users/42" >/dev/null; return; } # one body for every id, by design
+  say "$label: warm-up, and a check that it answers right under load (not counted)"
+  bg "$out/$label-bodies.txt" "$out/bin/bodies" -url "http://localhost:$3" -c 4 -duration 2s
+  local bodies=$BG_PID
+  run go tool hey -z 2s -c "$conc" "http://localhost:$3/users/42" >/dev/null
+  wait "$bodies" || { cat "$out/$label-bodies.txt" >&2; die "$label gave wrong answers under load: its throughput would mean nothing"; }
+  cat "$out/$label-bodies.txt"
+}
 
-say "warm-up, and a check that the service answers right under load (not counted)"
-bg "$out/bodies.txt" "$out/bin/bodies" -url "http://localhost:$port" -c 4 -duration 2s
-bodies_pid=$BG_PID
-run go tool hey -z 2s -c "$conc" "http://localhost:$port/users/42" >/dev/null
-wait "$bodies_pid" || { cat "$out/bodies.txt" >&2; die "the service gave wrong answers under load: its throughput would mean nothing"; }
-cat "$out/bodies.txt"
-run go tool hey -z 1s -c "$conc" "http://localhost:$cport/users/42" >/dev/null
-for r in $(seq "$rounds"); do
-  say "round $r of $rounds"
-  run go tool hey -z "${round}s" -c "$conc" "http://localhost:$port/users/42" > "$out/baseline-$(printf %02d "$r").txt"
-  run go tool hey -z "${round}s" -c "$conc" "http://localhost:$cport/users/42" > "$out/ceiling-$(printf %02d "$r").txt"
+# stop LABEL PID stops one program gracefully.
+stop() {
+  SERVER_PID=$2
+  stop_server "$out/$1.log" || die "$1 exited badly (log: $out/$1.log)"
+}
+
+table=()
+for p in "${pairs[@]}"; do
+  read -r la da lb db <<<"$p"
+  start "$la" "$da" "$port" "$dport"; pa=$PID
+  start "$lb" "$db" "$oport" "$odport"; pb=$PID
+  for r in $(seq "$rounds"); do
+    say "$la against $lb: round $r of $rounds"
+    run go tool hey -z "${round}s" -c "$conc" "http://localhost:$port/users/42" > "$out/$la-$(printf %02d "$r").txt"
+    run go tool hey -z "${round}s" -c "$conc" "http://localhost:$oport/users/42" > "$out/$lb-$(printf %02d "$r").txt"
+  done
+  stop "$la" "$pa"
+  stop "$lb" "$pb"
+  table+=(-row "$la=$out/$la-*.txt" -row "$lb=$out/$lb-*.txt")
+  if [ "$la" = baseline ]; then
+    table+=(-ratio baseline/ceiling:0.8)
+  else
+    n=${la#exercise-}
+    table+=(-ratio "$la/$lb:<=0.5")
+    metric=$(awk -F'\t' -v n="$n" '$1 == n { print $7 }' exercises/catalog.tsv)
+    floor=$(awk -F'\t' -v n="$n" '$1 == n { print $9 }' exercises/catalog.tsv)
+    if [ "$metric" = p50 ]; then
+      # within 10% of the floor, the longest of the waits the fix overlaps
+      ms=${floor%ms}
+      [[ $ms =~ ^[0-9]+$ ]] || die "exercise $n: floor '$floor' in exercises/catalog.tsv must be whole milliseconds, like 50ms"
+      table+=(-p50 "$lb:<=$(( ms * 11 / 10 ))ms")
+    elif [ -z "$only" ]; then
+      table+=(-ratio "$lb/baseline:0.9")
+    fi
+  fi
 done
-for p in "$SERVER_PID" "$ceiling_pid"; do kill -0 "$p" 2>/dev/null || die "a server died during the bench (logs: $out/*.log)"; done
 
 say ""
-say "== make bench: $conc concurrent, $rounds alternating rounds of ${round}s, on $(nproc) cores, $(go env GOVERSION) =="
-run "$out/bin/benchtable" -row "ceiling=$out/ceiling-*.txt" -row "baseline=$out/baseline-*.txt" -ratio baseline/ceiling:0.8
+say "== make $TARGET: $conc concurrent, $rounds alternating rounds of ${round}s per pair, on $(nproc) cores, $(go env GOVERSION) =="
+run "$out/bin/benchtable" "${table[@]}"

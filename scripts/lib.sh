@@ -127,11 +127,16 @@ server_died() {
   die "server died"
 }
 
-# start_server LOG BIN ARGS... starts a server in the background (SERVER_PID).
+# start_server LOG DIR BIN ARGS... starts a server in the background
+# (SERVER_PID) with DIR as its working folder, so that the files a program
+# writes (an audit log, a flags file) land beside its captures. BIN is a
+# path from DIR. The server runs in a session of its own, as bg's do.
 start_server() {
-  local log=$1; shift
-  bg "$log" "$@"
-  SERVER_PID=$BG_PID
+  local log=$1 dir=$2; shift 2
+  printf '$ (cd %s && %s) > %s 2>&1 &\n' "$(quote "$dir")" "$(quote "$@")" "$log" >&2
+  setsid bash -c 'cd -- "$0" && exec "$@"' "$dir" "$@" >"$log" 2>&1 9>&- &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
 }
 
 # wait_ready URL LOG waits up to 20 s for URL to answer 200, and dies with

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # loop.sh KIND N: the measurement loop behind `make exercise-N` (KIND is
-# exercises) and, later, `make solution-N` (KIND is solutions).
+# exercises) and `make solution-N` (KIND is solutions).
 #
 # It builds and starts the program, shows one answer's headers, loads it
 # with go tool hey while it captures a CPU profile, a wall-clock profile
@@ -15,6 +15,7 @@
 #   DEBUG_PORT   debug port on localhost (default 6060)
 #   USERS        users seeded, and the range of ids checked (default 10000)
 #   OUT_ROOT     where the captures go (default profiles/local, which git ignores)
+#   TRACE_SECONDS  length of the execution trace, may be a fraction like 0.5 (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -41,6 +42,11 @@ check_number USERS "$users" 1 10000000
 # Captures start 1 s into the load and must end before it does.
 capture=$(( dur - 3 < 5 ? dur - 3 : 5 ))
 tracesec=$(( dur - 2 - capture < 2 ? dur - 2 - capture : 2 ))
+if [ -n "${TRACE_SECONDS:-}" ]; then
+  [[ $TRACE_SECONDS =~ ^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]*(\.[0-9]+)?)$ ]] && (( ${TRACE_SECONDS%.*} <= tracesec )) ||
+    die "TRACE_SECONDS=$TRACE_SECONDS must be a positive number of seconds, at most $tracesec at DURATION=${dur}s"
+  tracesec=$TRACE_SECONDS
+fi
 maxtime=$(( capture + 15 )) # a capture that hangs this long means a hung server
 
 need go "install Go 1.26 or later (https://go.dev/dl/)"
@@ -62,8 +68,7 @@ say "== 1. Build and start $src =="
   say "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
 run go build -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
 run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
-bin=$out/bin/$(basename "$src")
-start_server "$out/server.log" "$bin" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users" "${SHUTDOWN_FLAG[@]}"
+start_server "$out/server.log" "$out" "bin/$(basename "$src")" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users" "${SHUTDOWN_FLAG[@]}"
 wait_ready "$app/users/1" "$out/server.log"
 say "ready: $app/users/42 (debug: $debug/debug/pprof/)"
 

@@ -4,10 +4,11 @@
 // so the noise of the machine shows.
 //
 //	go run ./scripts/benchtable -row baseline=bench/baseline-*.txt -row ceiling=bench/ceiling-*.txt \
-//	    -ratio baseline/ceiling:0.8
+//	    -ratio baseline/ceiling:0.8 -ratio exercise-1/solution-1:<=0.5 -p50 solution-4:<=55ms
 //
-// A ratio's goal (after the colon) is printed beside it, never enforced:
-// benchmarks report, tests assert.
+// A goal (after the colon: a bound, at least by default, or <= for at
+// most) is printed beside its line with whether the median meets it, never
+// enforced: benchmarks report, tests assert.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slowpath/slowpath/scripts/measure"
 )
@@ -35,7 +37,9 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func main() {
 	var rows, ratios listFlag
 	flag.Var(&rows, "row", "`label=glob` of hey reports, one per round, in round order (repeatable)")
-	flag.Var(&ratios, "ratio", "`a/b[:goal]`: throughput of row a over row b (repeatable)")
+	flag.Var(&ratios, "ratio", "`a/b[:goal]`: throughput of row a over row b, goal like 0.9 (at least) or <=0.5 (repeatable)")
+	var p50s listFlag
+	flag.Var(&p50s, "p50", "`row:<=duration`: the row's median p50 against a bound, like solution-4:<=55ms (repeatable)")
 	flag.Parse()
 
 	byLabel := map[string]*row{}
@@ -100,20 +104,39 @@ func main() {
 			shown = append(shown, fmt.Sprintf("%.2f", q))
 		}
 		sort.Float64s(each)
-		line := fmt.Sprintf("%s throughput: ×%.2f (median of rounds: %s)", pair, each[len(each)/2], strings.Join(shown, " "))
+		line := fmt.Sprintf("%s throughput: ×%.2f (rounds: %s)", pair, each[len(each)/2], strings.Join(shown, " "))
 		if goal != "" {
-			g, err := strconv.ParseFloat(goal, 64)
+			atMost := strings.HasPrefix(goal, "<=")
+			g, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimPrefix(goal, "<="), ">="), 64)
 			if err != nil {
 				fail("-ratio %q: goal %q is not a number", spec, goal)
 			}
-			verdict := "meets"
-			if each[len(each)/2] < g {
-				verdict = "misses"
-			}
-			line += fmt.Sprintf("; goal ≥ %.2f: %s it", g, verdict)
+			line += "; goal " + verdict(each[len(each)/2], g, atMost, fmt.Sprintf("%.2f", g))
 		}
 		fmt.Println(line)
 	}
+	for _, spec := range p50s {
+		label, goal, _ := strings.Cut(spec, ":")
+		r := byLabel[label]
+		bound, err := time.ParseDuration(strings.TrimPrefix(goal, "<="))
+		if r == nil || !strings.HasPrefix(goal, "<=") || err != nil {
+			fail("-p50 %q: want row:<=duration with the row among the rows", spec)
+		}
+		p50 := median(r.reports, func(h measure.HeyReport) float64 { return h.Percentiles[50] })
+		fmt.Printf("%s p50: %.1f ms; goal %s\n", label, 1000*p50, verdict(p50, bound.Seconds(), true, bound.String()))
+	}
+}
+
+// verdict says whether v meets a goal of at least (or at most) g.
+func verdict(v, g float64, atMost bool, shown string) string {
+	sign, ok := "≥", v >= g
+	if atMost {
+		sign, ok = "≤", v <= g
+	}
+	if ok {
+		return sign + " " + shown + ": meets it"
+	}
+	return sign + " " + shown + ": misses it"
 }
 
 func median(reps []measure.HeyReport, f func(measure.HeyReport) float64) float64 {

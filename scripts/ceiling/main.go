@@ -5,15 +5,20 @@
 // costs over bare net/http on the same machine, under the same load.
 //
 //	go run ./scripts/ceiling -addr localhost:8090
+//
+// SIGINT or SIGTERM shuts it down gracefully.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/slowpath/slowpath/server"
@@ -37,7 +42,15 @@ func main() {
 			w.Write(body)
 		}),
 	}
-	if err := srv.ListenAndServe(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "ceiling:", err)
 		os.Exit(1)
 	}

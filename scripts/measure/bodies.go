@@ -7,9 +7,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/slowpath/slowpath/server"
 )
@@ -22,21 +24,39 @@ type BodyCheck struct {
 	Wrong           int      `json:"wrong"`            // answers with a wrong status, header or body
 	TransportErrors int      `json:"transport_errors"` // requests that got no answer
 	Examples        []string `json:"examples"`         // the first few wrong answers, described
+	Seconds         float64  `json:"seconds"`          // how long the check ran
+	P50             float64  `json:"p50"`              // median latency of the answers, seconds
+	P99             float64  `json:"p99"`              // 99th percentile latency, seconds
 }
+
+// RPS is the answers read per second.
+func (c BodyCheck) RPS() float64 {
+	if c.Seconds == 0 {
+		return 0
+	}
+	return float64(c.Checked) / c.Seconds
+}
+
+// Right reports whether answers were read and every one was right.
+func (c BodyCheck) Right() bool { return c.Checked > 0 && c.Wrong == 0 && c.TransportErrors == 0 }
 
 // BodyCheckOptions says what CheckBodies sends.
 type BodyCheckOptions struct {
 	BaseURL     string // e.g. http://127.0.0.1:8080
 	Users       int64  // ids 1..Users exist
+	Hot         int64  // when above 0, known ids are drawn from 1..Hot only: a hot set, as real traffic has
 	Concurrency int    // goroutines sending at once
 	Requests    int    // stop after this many; 0 means until the context ends
-	Client      *http.Client
+	// Client sends the requests; nil means a client of its own that keeps
+	// a connection per goroutine alive, as a load generator must.
+	Client *http.Client
 }
 
 const maxExamples = 5
 
 // CheckBodies sends GET /users/{id} from opt.Concurrency goroutines, with
-// ids drawn at random over 1..Users and, one time in ten, just past it,
+// ids drawn at random over 1..Users (or 1..Hot) and, one time in ten, just
+// past Users,
 // until ctx ends or opt.Requests are done. It checks every answer, not
 // only its status: a known id must answer 200 with the timing headers and
 // a body equal to server.SeedUser(id); an unknown one 404 with a JSON
@@ -45,14 +65,18 @@ const maxExamples = 5
 func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 	client := opt.Client
 	if client == nil {
-		client = http.DefaultClient
+		tr := &http.Transport{MaxIdleConns: opt.Concurrency, MaxIdleConnsPerHost: opt.Concurrency, IdleConnTimeout: time.Minute}
+		defer tr.CloseIdleConnections()
+		client = &http.Client{Transport: tr, Timeout: time.Minute}
 	}
 	var (
-		mu       sync.Mutex
-		res      = BodyCheck{Users: opt.Users, Concurrency: opt.Concurrency}
-		budget   atomic.Int64
-		wg       sync.WaitGroup
-		limitSet = opt.Requests > 0
+		mu        sync.Mutex
+		res       = BodyCheck{Users: opt.Users, Concurrency: opt.Concurrency}
+		latencies []time.Duration
+		budget    atomic.Int64
+		wg        sync.WaitGroup
+		limitSet  = opt.Requests > 0
+		start     = time.Now()
 	)
 	budget.Store(int64(opt.Requests))
 	for g := 0; g < opt.Concurrency; g++ {
@@ -64,16 +88,25 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				if limitSet && budget.Add(-1) < 0 {
 					return
 				}
-				id := 1 + rng.Int64N(opt.Users)
+				known := opt.Users
+				if opt.Hot > 0 && opt.Hot < known {
+					known = opt.Hot
+				}
+				id := 1 + rng.Int64N(known)
 				if rng.IntN(10) == 0 {
 					id = opt.Users + 1 + rng.Int64N(1000)
 				}
+				sent := time.Now()
 				problem, transport := checkOne(ctx, client, opt.BaseURL, id, id <= opt.Users)
+				took := time.Since(sent)
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server
 				}
 				mu.Lock()
 				res.Checked++
+				if !transport {
+					latencies = append(latencies, took)
+				}
 				switch {
 				case transport:
 					res.TransportErrors++
@@ -88,7 +121,18 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 		}(uint64(g) + 1)
 	}
 	wg.Wait()
+	res.Seconds = time.Since(start).Seconds()
+	slices.Sort(latencies)
+	res.P50, res.P99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
 	return res
+}
+
+// percentile returns the q-th quantile of sorted latencies, in seconds.
+func percentile(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(q*float64(len(sorted)-1))].Seconds()
 }
 
 // checkOne asks for one id and describes what is wrong with the answer,

@@ -1,0 +1,272 @@
+// Command check is make check-N: it judges a learner's fix of exercise N
+// against the solution, measured in the same run, and prints PASS or
+// FAIL with the reason and the next thing to look at.
+//
+//	go run ./scripts/check -n 1                       # exercises/01-audit-trail, as you edited it
+//	go run ./scripts/check -n 1 -dir path/to/a/copy   # any folder of the module
+//
+// In order, it:
+//  1. runs the tests in the folder (go test), which guard the feature: a
+//     fix that answers fast but loses audit lines fails here;
+//  2. builds the folder and solutions/NN-slug;
+//  3. loads each in turn on loopback, every answer's body checked, while
+//     it captures a CPU and a wall-clock (fgprof) profile;
+//  4. compares: bodies all right; the share of the handler's wall-clock
+//     samples with the catalog's bottleneck function on the stack at most
+//     the catalog's share; throughput (or median latency) within the
+//     catalog's ratio of the solution's.
+//
+// The captures land in profiles/local/check/NN-slug/{yours,solution}. It
+// exits 0 on PASS, 1 on FAIL and 2 when it could not measure.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/server"
+)
+
+// Side is one program's measurement, as the check saw it.
+type Side struct {
+	Dir      string  `json:"dir"`       // the folder measured
+	RPS      float64 `json:"rps"`       // answers per second
+	P50      float64 `json:"p50"`       // median latency, seconds
+	P99      float64 `json:"p99"`       // 99th percentile latency, seconds
+	Checked  int     `json:"checked"`   // answers read
+	Wrong    int     `json:"wrong"`     // wrong or missing answers
+	Share    float64 `json:"share"`     // bottleneck's share of the handler's wall-clock samples
+	CPUShare float64 `json:"cpu_share"` // bottleneck's share of the handler's CPU samples
+	Samples  int64   `json:"samples"`   // handler samples in the wall-clock capture
+	Captures string  `json:"captures"`  // folder of cpu.pprof, fgprof.pprof, server.log
+	Example  string  `json:"example,omitempty"`
+}
+
+// Result is the check's verdict, written by -json for the kit's tests.
+type Result struct {
+	Exercise string   `json:"exercise"`
+	Pass     bool     `json:"pass"`
+	Tests    bool     `json:"tests"` // the folder's tests passed (or it has none)
+	Yours    Side     `json:"yours"`
+	Solution Side     `json:"solution"`
+	Ratio    float64  `json:"ratio"` // rps or p50 of yours over the solution's
+	Reasons  []string `json:"reasons,omitempty"`
+}
+
+func main() {
+	n := flag.Int("n", -1, "exercise `number`")
+	dir := flag.String("dir", "", "`folder` to check (default exercises/NN-slug)")
+	conc := flag.Int("c", 50, "`requests` in flight during each load")
+	dur := flag.Duration("d", 5*time.Second, "`duration` of each load")
+	hot := flag.Int64("hot", 100, "ids asked for: 1..`n`, the hot set, and one time in ten an unknown one")
+	out := flag.String("out", "", "`folder` for the captures (default profiles/local/check/NN-slug)")
+	jsonOut := flag.String("json", "", "also write the result as JSON to `file`")
+	skipTests := flag.Bool("skip-tests", false, "do not run the folder's tests")
+	flag.Parse()
+	if *n < 1 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: check -n N [-dir folder] [-json file]; N is an exercise number from exercises/catalog.tsv")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, *n, *dir, *out, *conc, *dur, *hot, !*skipTests)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check: could not measure:", err)
+		os.Exit(2)
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "check:", err)
+			os.Exit(2)
+		}
+	}
+	if !res.Pass {
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, hot int64, tests bool) (Result, error) {
+	ex, err := measure.FindExercise("exercises/catalog.tsv", n)
+	if err != nil {
+		return Result{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
+	}
+	if dir == "" {
+		dir = filepath.Join("exercises", ex.Name())
+	}
+	solution := filepath.Join("solutions", ex.Name())
+	if out == "" {
+		out = filepath.Join("profiles", "local", "check", ex.Name())
+	}
+	res := Result{Exercise: ex.Name(), Tests: true}
+	w := os.Stdout
+
+	fmt.Fprintf(w, "== check %d: %s, against %s ==\n\n", n, dir, solution)
+	if tests {
+		fmt.Fprintf(w, "1. The folder's tests: does the feature still work?\n")
+		if res.Tests, err = runTests(ctx, dir); err != nil {
+			return res, err
+		}
+		if !res.Tests {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("the tests in %s fail (above): the feature no longer works as it must, however fast it is. Next: read the failing test, then go test -v -count=1 %s", dir, pkgPath(dir)))
+			return verdict(w, ex, res), nil
+		}
+	}
+
+	fmt.Fprintf(w, "\n2. Build both\n")
+	bins := filepath.Join(out, "bin")
+	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"))
+	if err != nil {
+		return res, err
+	}
+	solBin, err := measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"))
+	if err != nil {
+		return res, err
+	}
+
+	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Users: int64(server.DefaultConfig().Users), Hot: hot}
+	fmt.Fprintf(w, "\n3. Load yours, then the solution, the same way\n")
+	if res.Yours, err = measureOne(ctx, ex, yoursBin, dir, filepath.Join(out, "yours"), opt); err != nil {
+		return res, fmt.Errorf("%s: %w", dir, err)
+	}
+	if res.Solution, err = measureOne(ctx, ex, solBin, solution, filepath.Join(out, "solution"), opt); err != nil {
+		return res, fmt.Errorf("%s: %w", solution, err)
+	}
+	if !res.Solution.right() {
+		return res, fmt.Errorf("the solution gave %d wrong answers (%s): the kit is broken, not your fix", res.Solution.Wrong, res.Solution.Example)
+	}
+	return verdict(w, ex, judge(ex, res)), nil
+}
+
+// pkgPath is the go command's name for the package in dir.
+func pkgPath(dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return "./" + filepath.ToSlash(filepath.Clean(dir))
+}
+
+func (s Side) right() bool { return s.Checked > 0 && s.Wrong == 0 }
+
+// runTests runs go test on the folder when it has tests, and reports
+// whether they passed.
+func runTests(ctx context.Context, dir string) (bool, error) {
+	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	if len(tests) == 0 {
+		fmt.Println("   (no tests in this folder)")
+		return true, nil
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", pkgPath(dir))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	fmt.Printf("$ %s\n", strings.Join(cmd.Args, " "))
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// measureOne starts one program, loads it, stops it gracefully and
+// computes its side of the comparison.
+func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, opt measure.LoadOptions) (Side, error) {
+	w := os.Stdout
+	side := Side{Dir: dir, Captures: out}
+	if err := os.RemoveAll(out); err != nil {
+		return side, err
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return side, err
+	}
+	p, err := measure.Start(ctx, w, bin, abs)
+	if err != nil {
+		return side, err
+	}
+	m, err := measure.Measure(ctx, w, p, abs, opt)
+	if stopErr := p.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return side, err
+	}
+	side.RPS, side.P50, side.P99 = m.Load.RPS(), m.Load.P50, m.Load.P99
+	side.Checked, side.Wrong = m.Load.Checked, m.Load.Wrong+m.Load.TransportErrors
+	if len(m.Load.Examples) > 0 {
+		side.Example = m.Load.Examples[0]
+	}
+	side.Share = measure.CumShare(m.Wall, measure.HandlerFrames, ex.Bottleneck)
+	side.CPUShare = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Bottleneck)
+	side.Samples = measure.TopFunctions(m.Wall, measure.HandlerFrames).Samples
+	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
+	return side, nil
+}
+
+// judge fills in the verdict from the two measurements.
+func judge(ex measure.Exercise, res Result) Result {
+	y, s := res.Yours, res.Solution
+	fn := ex.BottleneckName()
+	if !y.right() {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d answers under load were wrong or missing, e.g. %s. Next: curl -si the request it names, and read %s/server.log", y.Wrong, y.Checked, y.Example, y.Captures))
+	}
+	if ex.Share >= 0 && y.Share > ex.Share {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%.0f%% of the handler's wall-clock samples still have %s on the stack (a fix keeps at most %.0f%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
+			100*y.Share, fn, 100*ex.Share, 100*s.Share, y.Captures))
+	}
+	switch ex.Metric {
+	case "rps":
+		res.Ratio = y.RPS / s.RPS
+		if res.Ratio < ex.Ratio {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("throughput %.0f req/s is ×%.2f of the solution's %.0f req/s in the same run (a fix reaches ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and look for what the handler still waits for",
+				y.RPS, res.Ratio, s.RPS, ex.Ratio, y.Captures))
+		}
+	case "p50":
+		res.Ratio = y.P50 / s.P50
+		if res.Ratio > ex.Ratio {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("median latency %.1f ms is ×%.2f of the solution's %.1f ms in the same run (a fix stays within ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and ask which waits could overlap",
+				1000*y.P50, res.Ratio, 1000*s.P50, ex.Ratio, y.Captures))
+		}
+	}
+	res.Pass = len(res.Reasons) == 0
+	return res
+}
+
+// verdict prints the comparison and the verdict, and returns res.
+func verdict(w *os.File, ex measure.Exercise, res Result) Result {
+	res.Pass = res.Tests && len(res.Reasons) == 0
+	if res.Yours.Checked > 0 {
+		y, s := res.Yours, res.Solution
+		fmt.Fprintf(w, "\n4. Compare (same load, same machine, one after the other)\n")
+		fmt.Fprintf(w, "   %-28s %14s %14s\n", "", "yours", "solution")
+		fmt.Fprintf(w, "   %-28s %10.0f req/s %10.0f req/s\n", "throughput", y.RPS, s.RPS)
+		fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p50", 1000*y.P50, 1000*s.P50)
+		fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p99", 1000*y.P99, 1000*s.P99)
+		fmt.Fprintf(w, "   %-28s %14s %14s\n", "wrong answers", fmt.Sprintf("%d of %d", y.Wrong, y.Checked), fmt.Sprintf("%d of %d", s.Wrong, s.Checked))
+		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck, wall clock", 100*y.Share, 100*s.Share)
+		fmt.Fprintf(w, "   (bottleneck: handler samples with %s on the stack, fgprof)\n", ex.BottleneckName())
+	}
+	if res.Pass {
+		fmt.Fprintf(w, "\nPASS: %s. Right answers, the bottleneck gone from the handler's wall clock, and %s within reach of the solution's.\nNext: read solutions/%s/README.md and compare your fix: diff -ru solutions/%s %s\n",
+			res.Exercise, map[string]string{"rps": "throughput", "p50": "median latency"}[ex.Metric], res.Exercise, res.Exercise, res.Yours.Dir)
+		return res
+	}
+	fmt.Fprintf(w, "\nFAIL: %s\n", res.Exercise)
+	for _, r := range res.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	return res
+}

@@ -1,0 +1,197 @@
+package scripts
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/slowpath/slowpath/scripts/measure"
+)
+
+// checkResult mirrors what scripts/check writes with -json.
+type checkResult struct {
+	Pass     bool
+	Tests    bool
+	Yours    checkSide
+	Solution checkSide
+	Ratio    float64
+	Reasons  []string
+}
+
+type checkSide struct {
+	Dir      string
+	RPS      float64
+	P50      float64
+	Checked  int
+	Wrong    int
+	Share    float64
+	CPUShare float64 `json:"cpu_share"`
+	Samples  int64
+	Captures string
+	Example  string
+}
+
+// TestExercises holds the kit to its promises, for every exercise of the
+// catalog: as shipped, the exercise shows its bottleneck (its function on
+// at least half of the handler's wall-clock samples and, for a wait off
+// CPU, on at most a tenth of its CPU samples) and make check-N fails on
+// it; the solution removes the bottleneck; and make check-N passes on a
+// copy of the solution. Each exercise is one check run against its
+// solution, and one more on the copy: short loads on loopback.
+func TestExercises(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads every exercise and solution for about three minutes in all")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(root, "profiles", "local", "_kit") // inside the module: the copies must build; _ keeps them out of ./...
+	if err := os.RemoveAll(work); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	bin := filepath.Join(work, "bin", "check")
+	build := exec.Command("go", "build", "-o", bin, "./scripts/check")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./scripts/check: %v\n%s", err, out)
+	}
+	exs, err := measure.ReadCatalog(filepath.Join(root, "exercises", "catalog.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range exs {
+		if ex.Number == 0 {
+			continue
+		}
+		t.Run(ex.Name(), func(t *testing.T) {
+			exDir := filepath.Join("exercises", ex.Name())
+			edited := editedFolder(root, exDir)
+			shipped := runCheck(t, root, bin, ex, "", filepath.Join(work, ex.Name(), "shipped"))
+
+			t.Run("exercise reproduces its bottleneck", func(t *testing.T) {
+				if edited != "" {
+					t.Skipf("%s has changes (%s): your fix, presumably; make check-%d judges it, and git stash brings the exercise back", exDir, edited, ex.Number)
+				}
+				y := shipped.Yours
+				broken := fmt.Sprintf("; the kit is broken: exercise %d as shipped must show its bottleneck (captures: %s)", ex.Number, y.Captures)
+				if y.Checked == 0 || y.Wrong > 0 {
+					t.Errorf("%s gave %d wrong answers of %d under load, e.g. %s%s", exDir, y.Wrong, y.Checked, y.Example, broken)
+				}
+				if y.Share < 0.5 {
+					t.Errorf("%s: %s is on %.0f%% of the handler's wall-clock samples (%d samples), want at least 50%%%s", exDir, ex.BottleneckName(), 100*y.Share, y.Samples, broken)
+				}
+				if ex.OffCPU && y.CPUShare > 0.10 {
+					t.Errorf("%s: %s is on %.0f%% of the handler's CPU samples, want at most 10%% for a wait off CPU%s", exDir, ex.BottleneckName(), 100*y.CPUShare, broken)
+				}
+			})
+			t.Run("check fails on the exercise as shipped", func(t *testing.T) {
+				if edited != "" {
+					t.Skipf("%s has changes (%s): make check-%d says whether your fix passes", exDir, edited, ex.Number)
+				}
+				if shipped.Pass || len(shipped.Reasons) == 0 {
+					t.Errorf("make check-%d passed on %s as shipped, with nothing fixed: its thresholds in exercises/catalog.tsv do not tell the bottleneck from its fix (ratio ×%.2f, share %.0f%%)", ex.Number, exDir, shipped.Ratio, 100*shipped.Yours.Share)
+				}
+				if !shipped.Tests {
+					t.Errorf("the tests in %s fail as shipped: go test -v ./%s", exDir, exDir)
+				}
+			})
+			t.Run("solution removes it", func(t *testing.T) {
+				s := shipped.Solution
+				if s.Checked == 0 || s.Wrong > 0 {
+					t.Errorf("solutions/%s gave %d wrong answers of %d under load", ex.Name(), s.Wrong, s.Checked)
+				}
+				if ex.Share >= 0 && s.Share > ex.Share {
+					t.Errorf("solutions/%s: %s is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), ex.BottleneckName(), 100*s.Share, 100*ex.Share, s.Captures)
+				}
+			})
+
+			copied := filepath.Join(work, ex.Name(), "copy", ex.Name())
+			copyDir(t, filepath.Join(root, "solutions", ex.Name()), copied)
+			onCopy := runCheck(t, root, bin, ex, copied, filepath.Join(work, ex.Name(), "copy-captures"))
+			t.Run("check passes on a copy of the solution", func(t *testing.T) {
+				if !onCopy.Pass {
+					t.Errorf("make check-%d failed on a copy of solutions/%s: %s", ex.Number, ex.Name(), strings.Join(onCopy.Reasons, "; "))
+				}
+			})
+		})
+	}
+}
+
+// runCheck runs scripts/check on exercise ex (dir "" means the exercise
+// folder as it is) and returns its verdict. Its output goes to a log that
+// the test prints when it fails.
+func runCheck(t *testing.T, root, bin string, ex measure.Exercise, dir, out string) checkResult {
+	t.Helper()
+	jsonPath := filepath.Join(out, "result.json")
+	args := []string{"-n", strconv.Itoa(ex.Number), "-d", "4s", "-skip-tests", "-out", out, "-json", jsonPath}
+	if dir != "" {
+		args = append(args, "-dir", dir)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = root
+	output, err := cmd.CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); err != nil && (!ok || exit.ExitCode() != 1) {
+		t.Fatalf("check %s: %v\n%s", strings.Join(args, " "), err, output)
+	}
+	var res checkResult
+	b, err := os.ReadFile(jsonPath)
+	if err == nil {
+		err = json.Unmarshal(b, &res)
+	}
+	if err != nil {
+		t.Fatalf("check %s wrote no result: %v\n%s", strings.Join(args, " "), err, output)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("output of check %s:\n%s", strings.Join(args, " "), output)
+		}
+	})
+	return res
+}
+
+// editedFolder returns git's short status of dir, or "" when git knows
+// no change there (or there is no git).
+func editedFolder(root, dir string) string {
+	cmd := exec.Command("git", "status", "--porcelain", "--", dir)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) > 4 {
+		lines = append(lines[:4], "...")
+	}
+	return strings.Join(lines, " ")
+}
+
+// copyDir copies the files of src into dst, as a learner's copy would be.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
