@@ -8,11 +8,11 @@ require (
 	github.com/felixge/fgprof v0.9.5
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/mattn/go-sqlite3 v1.14.53
+	golang.org/x/sync v0.25.0
 )
 
 require (
 	github.com/rakyll/hey v0.1.5 // indirect
 	golang.org/x/net v0.48.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/text v0.33.0 // indirect
 )
