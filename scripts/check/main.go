@@ -48,6 +48,8 @@ type Side struct {
 	Wrong    int     `json:"wrong"`     // wrong or missing answers
 	Share    float64 `json:"share"`     // bottleneck's share of the handler's wall-clock samples
 	CPUShare float64 `json:"cpu_share"` // bottleneck's share of the handler's CPU samples
+	WaitWall float64 `json:"wait_wall"` // the catalog's wait: share of the handler's wall-clock samples
+	WaitCPU  float64 `json:"wait_cpu"`  // the catalog's wait: share of the handler's CPU samples
 	Samples  int64   `json:"samples"`   // handler samples in the wall-clock capture
 	Captures string  `json:"captures"`  // folder of cpu.pprof, fgprof.pprof, server.log
 	Example  string  `json:"example,omitempty"`
@@ -211,6 +213,10 @@ func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, 
 	}
 	side.Share = measure.CumShare(m.Wall, measure.HandlerFrames, ex.Bottleneck)
 	side.CPUShare = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Bottleneck)
+	if ex.Wait != nil {
+		side.WaitWall = measure.CumShare(m.Wall, measure.HandlerFrames, ex.Wait)
+		side.WaitCPU = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Wait)
+	}
 	side.Samples = measure.TopFunctions(m.Wall, measure.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
 	return side, nil

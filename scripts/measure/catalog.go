@@ -19,9 +19,10 @@ type Exercise struct {
 	// Bottleneck matches the exercise's function(s) behind its
 	// bottleneck; nil for the baseline.
 	Bottleneck *regexp.Regexp
-	// OffCPU is true when the bottleneck waits off CPU, so that a CPU
-	// profile gives it a small share.
-	OffCPU bool
+	// Wait matches the function(s) the bottleneck waits in off CPU (a
+	// lock, a sleep, a select), which a CPU profile barely samples; nil
+	// when the bottleneck works on CPU.
+	Wait *regexp.Regexp
 	// Share is the most of the handler's wall-clock samples with the
 	// bottleneck on the stack that a fixed program may keep, or -1 when
 	// the fix overlaps the waits instead of removing them.
@@ -51,7 +52,7 @@ func (e Exercise) BottleneckName() string {
 func (e Exercise) Name() string { return fmt.Sprintf("%02d-%s", e.Number, e.Slug) }
 
 // ReadCatalog reads exercises/catalog.tsv: tab-separated lines of number,
-// slug, title, bottleneck, offcpu, share, metric, ratio, floor, with "-" where a
+// slug, title, bottleneck, wait, share, metric, ratio, floor, with "-" where a
 // column does not apply; lines starting with # are comments.
 func ReadCatalog(path string) ([]Exercise, error) {
 	f, err := os.Open(path)
@@ -98,7 +99,7 @@ var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 func parseExercise(col []string) (Exercise, error) {
 	if len(col) != 9 {
-		return Exercise{}, fmt.Errorf("%d columns, want 9 separated by tabs (number, slug, title, bottleneck, offcpu, share, metric, ratio, floor)", len(col))
+		return Exercise{}, fmt.Errorf("%d columns, want 9 separated by tabs (number, slug, title, bottleneck, wait, share, metric, ratio, floor)", len(col))
 	}
 	var e Exercise
 	var err error
@@ -115,12 +116,10 @@ func parseExercise(col []string) (Exercise, error) {
 	if e.Bottleneck, err = regexp.Compile(col[3]); err != nil || col[3] == "-" {
 		return e, fmt.Errorf("bottleneck %q: want a Go regexp of function names: %v", col[3], err)
 	}
-	switch col[4] {
-	case "yes":
-		e.OffCPU = true
-	case "no":
-	default:
-		return e, fmt.Errorf("offcpu %q: want yes or no", col[4])
+	if col[4] != "-" {
+		if e.Wait, err = regexp.Compile(col[4]); err != nil {
+			return e, fmt.Errorf("wait %q: want a Go regexp of function names, or -: %v", col[4], err)
+		}
 	}
 	e.Share = -1
 	if col[5] != "-" {

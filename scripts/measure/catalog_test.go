@@ -57,15 +57,15 @@ func TestCatalogOfTheKit(t *testing.T) {
 }
 
 func TestParseExercise(t *testing.T) {
-	good := []string{"5", "cache-warmup", "Title", `main\.warm$`, "yes", "0.2", "rps", "0.8", "-"}
+	good := []string{"5", "cache-warmup", "Title", `main\.warm$`, `^time\.Sleep$`, "0.2", "rps", "0.8", "-"}
 	e, err := parseExercise(good)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Name() != "05-cache-warmup" || !e.OffCPU || e.Share != 0.2 || e.Ratio != 0.8 || e.BottleneckName() != "main.warm" {
+	if e.Name() != "05-cache-warmup" || e.Wait == nil || e.Share != 0.2 || e.Ratio != 0.8 || e.BottleneckName() != "main.warm" {
 		t.Errorf("parsed %+v", e)
 	}
-	p50 := []string{"6", "fan-out", "T", `main\.f$`, "yes", "-", "p50", "1.25", "50ms"}
+	p50 := []string{"6", "fan-out", "T", `main\.f$`, "-", "-", "p50", "1.25", "50ms"}
 	if e, err := parseExercise(p50); err != nil || e.Share != -1 || e.Floor != 50*time.Millisecond {
 		t.Errorf("p50 row: %+v, %v", e, err)
 	}
@@ -75,7 +75,7 @@ func TestParseExercise(t *testing.T) {
 		"slug":              func(c []string) { c[1] = "Cache Warmup" },
 		"regexp":            func(c []string) { c[3] = "main.(" },
 		"no bottleneck":     func(c []string) { c[3] = "-" },
-		"offcpu":            func(c []string) { c[4] = "maybe" },
+		"wait regexp":       func(c []string) { c[4] = "time.(" },
 		"share at 50%":      func(c []string) { c[5] = "0.5" },
 		"metric":            func(c []string) { c[6] = "p99" },
 		"rps ratio above 1": func(c []string) { c[7] = "1.2" },
