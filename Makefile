@@ -25,13 +25,17 @@ compare-%:
 check-%:
 	@scripts/check.sh $*
 
+# The scripts' tests load real servers and compare their speeds: they run
+# after the other packages' tests, not beside them, so that only their own
+# load shares the machine.
 test: ## check formatting, go.mod, vet and scripts, run every test with the race detector
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go mod tidy -diff
 	go vet ./...
 	bash -n scripts/*.sh
-	go test -race -count=1 ./...
+	go test -race -count=1 $$(go list ./... | grep -v '/scripts$$')
+	go test -race -count=1 ./scripts
 
 bench: ## the server against a constant-body ceiling, side by side, with the ratio
 	@scripts/bench.sh

@@ -43,7 +43,7 @@ check_number USERS "$users" 1 10000000
 capture=$(( dur - 3 < 5 ? dur - 3 : 5 ))
 tracesec=$(( dur - 2 - capture < 2 ? dur - 2 - capture : 2 ))
 if [ -n "${TRACE_SECONDS:-}" ]; then
-  [[ $TRACE_SECONDS =~ ^(0\.[0-9]*[1-9][0-9]*|[1-9][0-9]*(\.[0-9]+)?)$ ]] && (( ${TRACE_SECONDS%.*} <= tracesec )) ||
+  [[ $TRACE_SECONDS =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v t="$TRACE_SECONDS" -v m="$tracesec" 'BEGIN { exit !(t > 0 && t <= m) }' ||
     die "TRACE_SECONDS=$TRACE_SECONDS must be a positive number of seconds, at most $tracesec at DURATION=${dur}s"
   tracesec=$TRACE_SECONDS
 fi

@@ -15,6 +15,7 @@ need go "install Go 1.26 or later (https://go.dev/dl/)"
 export TRACE_SECONDS=${TRACE_SECONDS:-0.5} DURATION=10s CONCURRENCY=100
 tmp=profiles/local/reference
 max=$((2 * 1024 * 1024))
+mkdir -p profiles/local
 
 machine() {
   printf 'command:  make profiles (scripts/profiles.sh: %s, 100 concurrent for 10 s, trace %s s)\n' "$1" "$TRACE_SECONDS"
@@ -33,13 +34,14 @@ while IFS=$'\t' read -r num slug _; do
     say "== $kind/$name -> $dest =="
     OUT_ROOT=$tmp run scripts/loop.sh "$kind" "$num" > "$tmp.log" 2>&1 || { tail -n 20 "$tmp.log" >&2; die "the loop failed on $kind/$name (log: $tmp.log)"; }
     src=$tmp/$kind/$name
-    rm -rf "$dest"
-    mkdir -p "$dest"
-    for f in cpu.pprof fgprof.pprof block.pprof mutex.pprof trace.out; do
+    files=(cpu.pprof fgprof.pprof block.pprof mutex.pprof trace.out hey.txt)
+    for f in "${files[@]}"; do
       size=$(stat -c %s "$src/$f")
       (( size <= max )) || die "$src/$f is $size bytes, over 2 MiB: try TRACE_SECONDS=0.2 make profiles"
-      cp "$src/$f" "$dest/"
     done
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    for f in "${files[@]}"; do cp "$src/$f" "$dest/"; done
     sed -n '/^== 5. Summary ==/,$p' "$tmp.log" | sed '1,2d' | sed "s#$src/#$dest/#g" > "$dest/summary.txt"
     machine "make ${kind%s}-$num" > "$dest/machine.txt"
     say "$(grep -m1 'throughput' "$dest/summary.txt")"

@@ -29,9 +29,13 @@ type row struct {
 	reports []measure.HeyReport
 }
 
+// listFlag is a flag that may be given more than once.
 type listFlag []string
 
-func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+// String returns the values given so far.
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+
+// Set adds one value.
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func main() {
