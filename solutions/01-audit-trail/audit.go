@@ -60,6 +60,7 @@ type AuditLog struct {
 	f    *os.File
 	w    *bufio.Writer
 	err  error         // the first failure to write, sync or close
+	torn bool          // a failed flush may have left a part of a line in the file
 	done chan struct{} // closed when the file is flushed, synced and closed
 }
 
@@ -107,6 +108,10 @@ func (l *AuditLog) Record(e Entry) error {
 func (l *AuditLog) writeLoop() {
 	defer close(l.done)
 	for line := range l.queue {
+		if l.torn {
+			l.w.WriteByte('\n') // ends the torn line, so that the next ones stay whole
+			l.torn = false
+		}
 		l.w.Write(line)
 		n := 1
 	batch:
@@ -131,7 +136,8 @@ func (l *AuditLog) writeLoop() {
 
 // commit flushes the buffer and fsyncs the file: the batch of n lines is
 // then on disk. A failure loses the batch; the buffer is reset so that the
-// next batch tries again.
+// next batch tries again, after a newline that ends whatever part of a
+// line the failed flush wrote.
 func (l *AuditLog) commit(n int) {
 	err := l.w.Flush()
 	if err == nil {
@@ -139,6 +145,7 @@ func (l *AuditLog) commit(n int) {
 	}
 	if err != nil {
 		l.w.Reset(l.f)
+		l.torn = true
 		l.fail(err, "audit lines not written", "lines", n)
 	}
 }

@@ -149,6 +149,8 @@ func TestEveryAnsweredRequestIsRecorded(t *testing.T) {
 	select {
 	case <-shutdown:
 	case <-time.After(10 * time.Second):
+		stop()
+		wg.Wait() // no worker may report after the test ends
 		t.Fatalf("only %d of %d requests answered in 10 s", count, shutdownAfter)
 	}
 	stop() // requests are still arriving: the server shuts down under load
