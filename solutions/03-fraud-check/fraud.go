@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/slowpath/slowpath/server"
 	"golang.org/x/sync/singleflight"
 )
@@ -27,7 +27,7 @@ type fraudConfig struct {
 // registerFlags defines the fraud check's flags on fs, with their defaults.
 func (c *fraudConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.latency, "fraud-latency", 50*time.Millisecond, "how long the fraud service takes to answer one call")
-	fs.DurationVar(&c.ttl, "fraud-ttl", time.Minute, "how long a user's score is kept before the fraud service is asked again (0 keeps none)")
+	fs.DurationVar(&c.ttl, "fraud-ttl", time.Minute, "how long a user's score is kept before the fraud service is asked again (0 keeps none; else at least 1ms)")
 	fs.IntVar(&c.size, "fraud-cache-size", 10000, "how many users' scores are kept at most")
 }
 
@@ -42,8 +42,11 @@ func setup(cfg *server.Config, fc fraudConfig) (*FraudService, error) {
 	if fc.latency < 0 {
 		return nil, fmt.Errorf("-fraud-latency %s: must not be negative", fc.latency)
 	}
-	if fc.ttl < 0 {
-		return nil, fmt.Errorf("-fraud-ttl %s: must not be negative", fc.ttl)
+	// The LRU would take a ttl of 0 to mean that entries never expire, and
+	// a size of 0 to mean no bound: newScoreCache keeps none for the one,
+	// and the other is refused.
+	if fc.ttl < 0 || (fc.ttl > 0 && fc.ttl < minTTL) {
+		return nil, fmt.Errorf("-fraud-ttl %s: must be 0 (keep none) or at least %s", fc.ttl, minTTL)
 	}
 	if fc.size < 1 {
 		return nil, fmt.Errorf("-fraud-cache-size %d: must be at least 1", fc.size)
@@ -97,34 +100,35 @@ type riskView struct {
 // users, and makes a single call for the pages that miss on the same user
 // at the same time. It is safe for concurrent use.
 //
-// It is a map under a mutex, not a cache library: it holds a few thousand
-// small entries that end when their score does, so it needs no LRU order,
-// no background goroutine and no dependency, and it reads in a minute.
+// The keeping is hashicorp/golang-lru's expirable LRU: bounded, least
+// recently used out first, each entry dropped ttl after it was added, and
+// safe for concurrent use. It does not collapse concurrent misses: every
+// page that misses would call the fraud service, so singleflight does.
 type scoreCache struct {
 	svc    *FraudService
-	ttl    time.Duration
-	size   int
 	flight singleflight.Group // one call per user in flight
-
-	mu      sync.Mutex
-	entries map[int64]cachedRisk
+	// kept holds the answers by user id; nil when ttl is 0, as the LRU
+	// would take a ttl of 0 to mean that its entries never expire.
+	kept *expirable.LRU[int64, Risk]
 }
 
-// cachedRisk is an answer of the fraud service and when it stops being
-// valid.
-type cachedRisk struct {
-	risk    Risk
-	expires time.Time
-}
+// minTTL is the shortest -fraud-ttl other than 0 that setup accepts. The
+// expirable LRU runs a goroutine that wakes up every ttl/100 to delete
+// expired entries, and time.NewTicker panics on a ttl under 100ns; even at
+// 1ms it wakes every 10µs, so keep the ttl well above the floor.
+const minTTL = time.Millisecond
 
-// evictionSample is how many entries a full cache looks at to pick the one
-// it drops: the one of them that expires first, as Redis's volatile-ttl
-// policy does.
-const evictionSample = 8
-
-// newScoreCache returns an empty cache in front of svc.
+// newScoreCache returns an empty cache in front of svc that keeps each
+// answer for ttl, for at most size users (at least 1). A ttl of 0 keeps
+// none: only the pages that miss on the same user at once share a call.
 func newScoreCache(svc *FraudService, ttl time.Duration, size int) *scoreCache {
-	return &scoreCache{svc: svc, ttl: ttl, size: size, entries: make(map[int64]cachedRisk)}
+	c := &scoreCache{svc: svc}
+	if ttl > 0 {
+		// Its cleanup goroutine lives as long as the process: golang-lru
+		// v2.0.7 has no Close. setup makes one cache per process.
+		c.kept = expirable.NewLRU[int64, Risk](size, nil, ttl)
+	}
+	return c
 }
 
 // get returns the risk of the user userID: the one kept, while it is
@@ -132,11 +136,11 @@ func newScoreCache(svc *FraudService, ttl time.Duration, size int) *scoreCache {
 // miss on the same user at once share one call and its answer, or its
 // error; an error is not kept.
 func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
-	if risk, ok := c.lookup(userID, time.Now()); ok {
+	if risk, ok := c.lookup(userID); ok {
 		return risk, nil
 	}
 	v, err, _ := c.flight.Do(strconv.FormatInt(userID, 10), func() (any, error) {
-		if risk, ok := c.lookup(userID, time.Now()); ok {
+		if risk, ok := c.lookup(userID); ok {
 			return risk, nil // kept by a call that ended after the lookup above
 		}
 		// The call answers every page waiting on it: the first page's client
@@ -145,7 +149,9 @@ func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
 		if err != nil {
 			return Risk{}, err
 		}
-		c.store(userID, risk, time.Now().Add(c.ttl))
+		if c.kept != nil {
+			c.kept.Add(userID, risk) // valid for ttl from now
+		}
 		return risk, nil
 	})
 	if err != nil {
@@ -154,41 +160,12 @@ func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
 	return v.(Risk), nil
 }
 
-// lookup returns the risk kept for userID if it is still valid at now.
-func (c *scoreCache) lookup(userID int64, now time.Time) (Risk, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[userID]
-	if !ok || !now.Before(e.expires) {
+// lookup returns the risk kept for userID if it is still valid.
+func (c *scoreCache) lookup(userID int64) (Risk, bool) {
+	if c.kept == nil {
 		return Risk{}, false
 	}
-	return e.risk, true
-}
-
-// store keeps risk for userID until expires. A full cache first drops the
-// entry that expires first among a few it samples (map order is random),
-// expired ones included: each store costs the same, however full.
-func (c *scoreCache) store(userID int64, risk Risk, expires time.Time) {
-	if c.ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[userID]; !ok && len(c.entries) >= c.size {
-		var victim int64
-		var first time.Time
-		n := 0
-		for id, e := range c.entries {
-			if n == 0 || e.expires.Before(first) {
-				victim, first = id, e.expires
-			}
-			if n++; n == evictionSample {
-				break
-			}
-		}
-		delete(c.entries, victim)
-	}
-	c.entries[userID] = cachedRisk{risk: risk, expires: expires}
+	return c.kept.Get(userID)
 }
 
 // Risk is the fraud service's verdict on a user.
