@@ -3,8 +3,10 @@
 # profiles/NN-slug/{exercise,solution}/ for every exercise of the catalog:
 # the loop of make exercise-N and make solution-N, run with its defaults
 # (100 concurrent for 10 s) and a shorter trace, so that each file stays
-# under 2 MiB. Beside the captures: summary.txt, the loop's summary, and
-# machine.txt, the machine, Go version and commit they come from.
+# under 2 MiB. Beside the captures: summary.txt, the loop's summary;
+# shares.txt, the shares of the catalog's bottleneck and wait in the
+# handlers' samples (scripts/shares); and machine.txt, the machine, Go
+# version and commit they come from.
 #
 # Settings: as for the loop (PORT, DEBUG_PORT), and TRACE_SECONDS (default 0.5).
 set -euo pipefail
@@ -43,6 +45,7 @@ while IFS=$'\t' read -r num slug _; do
     mkdir -p "$dest"
     for f in "${files[@]}"; do cp "$src/$f" "$dest/"; done
     sed -n '/^== 5. Summary ==/,$p' "$tmp.log" | sed '1,2d' | sed "s#$src/#$dest/#g" > "$dest/summary.txt"
+    run go run ./scripts/shares -n "$num" "$dest" > "$dest/shares.txt"
     machine "make ${kind%s}-$num" > "$dest/machine.txt"
     say "$(grep -m1 'throughput' "$dest/summary.txt")"
   done
