@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # bench.sh [N]: make bench, and make compare-N.
 #
-# Programs are compared in pairs, loaded by the same go tool hey in
-# alternating rounds so that both see the same noise:
+# Programs are compared in groups, loaded by the same go tool hey in
+# alternating rounds so that all of a group see the same noise:
 #   - the users service (exercise 0, as shipped: headers, pprof labels,
 #     trace regions, block and mutex profiling on) against the ceiling
 #     (scripts/ceiling: the same body, constant, and nothing else);
-#   - each exercise of the catalog against its solution.
+#   - each exercise of the catalog against its solution and, where the fix
+#     removes the bottleneck (metric rps), against the baseline too, which
+#     the solution should come close to.
 # With N, only exercise N and its solution (make compare-N); without, every
-# pair (make bench). Before its rounds, each program's answers are checked
+# group (make bench). Before its rounds, each program's answers are checked
 # under load: a fast wrong server measures nothing. Prints throughput, p50
 # and p99 per program and the ratios, each with its goal.
 #
 # Settings: ROUNDS (default 5), ROUND (seconds per round, default 4s),
-# CONCURRENCY (default 50), PORT (8080), DEBUG_PORT (6060), and for the
-# second program of a pair OTHER_PORT (8090), OTHER_DEBUG_PORT (6070).
+# CONCURRENCY (default 50), PORT (8080) and DEBUG_PORT (6060): the programs
+# of a group listen on PORT, PORT+1, PORT+2 and DEBUG_PORT, DEBUG_PORT+1,
+# DEBUG_PORT+2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -27,38 +30,43 @@ round=$(seconds "${ROUND:-4s}")
 conc=${CONCURRENCY:-50}
 port=${PORT:-8080}
 dport=${DEBUG_PORT:-6060}
-oport=${OTHER_PORT:-8090}
-odport=${OTHER_DEBUG_PORT:-6070}
 need go "install Go 1.26 or later (https://go.dev/dl/)"
 need curl "install curl (apt-get install curl)"
 need gcc "install gcc: SQLite is compiled with cgo (apt-get install gcc)"
 check_number ROUNDS "$rounds" 1 99
 check_number CONCURRENCY "$conc" 1 10000
-check_number PORT "$port" 1 65535
-check_number DEBUG_PORT "$dport" 1 65535
-check_number OTHER_PORT "$oport" 1 65535
-check_number OTHER_DEBUG_PORT "$odport" 1 65535
+check_number PORT "$port" 1 65533
+check_number DEBUG_PORT "$dport" 1 65533
 
-# pairs: "label-a dir-a label-b dir-b", one per line.
-pairs=()
+# metric N prints exercise N's metric (rps or p50) from the catalog.
+metric() { awk -F'\t' -v n="$1" '$1 == n { print $7 }' exercises/catalog.tsv; }
+
+# groups: "label dir label dir ...", one group per element.
+groups=()
 if [ -n "$only" ]; then
   [[ $only =~ ^[0-9]+$ ]] || die "exercise number '$only' is not a number: try make help"
   slug=$(catalog_slug "$only") || die "no exercise $only in exercises/catalog.tsv: try make help"
   [ "$only" != 0 ] || die "exercise 0 has no solution: make bench compares it with the ceiling"
   name=$(printf '%02d-%s' "$only" "$slug")
-  pairs+=("exercise-$only exercises/$name solution-$only solutions/$name")
+  groups+=("exercise-$only exercises/$name solution-$only solutions/$name")
   out=${OUT_ROOT:-profiles/local}/compare/$name
 else
-  pairs+=("baseline exercises/00-baseline ceiling scripts/ceiling")
+  groups+=("baseline exercises/00-baseline ceiling scripts/ceiling")
   while IFS=$'\t' read -r num slug _; do
     [[ $num =~ ^[0-9]+$ ]] && [ "$num" != 0 ] || continue
     name=$(printf '%02d-%s' "$num" "$slug")
-    pairs+=("exercise-$num exercises/$name solution-$num solutions/$name")
+    g="exercise-$num exercises/$name solution-$num solutions/$name"
+    [ "$(metric "$num")" != rps ] || g+=" baseline-$num exercises/00-baseline"
+    groups+=("$g")
   done < exercises/catalog.tsv
   out=${OUT_ROOT:-profiles/local}/bench
 fi
 lock_folder "$out"
-check_ports "$port" PORT "$dport" DEBUG_PORT "$oport" OTHER_PORT "$odport" OTHER_DEBUG_PORT
+busy=()
+for p in "$port" "$((port + 1))" "$((port + 2))" "$dport" "$((dport + 1))" "$((dport + 2))"; do
+  port_busy "$p" && busy+=("$p")
+done
+[ ${#busy[@]} = 0 ] || die "port ${busy[*]} busy (another server still running?); stop it, or pick other ports: make $TARGET PORT=$((port + 1000)) DEBUG_PORT=$((dport + 1000))"
 trap stop_all EXIT
 trap 'echo; say "interrupted: stopping everything the bench started"; exit 130' INT TERM
 
@@ -68,10 +76,9 @@ find "$out/" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 run go build -o "$out/bin/" ./scripts/benchtable ./scripts/bodies
 # An exercise and its solution have the same folder name: each program
 # gets a folder of its own, named by its label.
-for p in "${pairs[@]}"; do
-  read -r la da lb db <<<"$p"
-  run go build -o "$out/$la/" "./$da"
-  run go build -o "$out/$lb/" "./$db"
+for g in "${groups[@]}"; do
+  set -- $g
+  while [ $# -ge 2 ]; do run go build -o "$out/$1/" "./$2"; shift 2; done
 done
 run go tool -n hey >/dev/null
 
@@ -99,38 +106,45 @@ stop() {
 }
 
 table=()
-for p in "${pairs[@]}"; do
-  read -r la da lb db <<<"$p"
-  start "$la" "$da" "$port" "$dport"; pa=$PID
-  start "$lb" "$db" "$oport" "$odport"; pb=$PID
-  for r in $(seq "$rounds"); do
-    say "$la against $lb: round $r of $rounds"
-    run go tool hey -z "${round}s" -c "$conc" "http://localhost:$port/users/42" > "$out/$la-$(printf %02d "$r").txt"
-    run go tool hey -z "${round}s" -c "$conc" "http://localhost:$oport/users/42" > "$out/$lb-$(printf %02d "$r").txt"
+for g in "${groups[@]}"; do
+  set -- $g
+  labels=() pids=() ports=()
+  i=0
+  while [ $# -ge 2 ]; do
+    start "$1" "$2" "$((port + i))" "$((dport + i))"
+    labels+=("$1") pids+=("$PID") ports+=("$((port + i))")
+    i=$((i + 1)); shift 2
   done
-  stop "$la" "$pa"
-  stop "$lb" "$pb"
-  table+=(-row "$la=$out/$la-*.txt" -row "$lb=$out/$lb-*.txt")
+  for r in $(seq "$rounds"); do
+    say "${labels[*]}: round $r of $rounds"
+    for i in "${!labels[@]}"; do
+      run go tool hey -z "${round}s" -c "$conc" "http://localhost:${ports[$i]}/users/42" > "$out/${labels[$i]}-$(printf %02d "$r").txt"
+    done
+  done
+  for i in "${!labels[@]}"; do
+    stop "${labels[$i]}" "${pids[$i]}"
+    table+=(-row "${labels[$i]}=$out/${labels[$i]}-*.txt")
+  done
+  la=${labels[0]} lb=${labels[1]}
   if [ "$la" = baseline ]; then
     table+=(-ratio baseline/ceiling:0.8)
-  else
-    n=${la#exercise-}
-    metric=$(awk -F'\t' -v n="$n" '$1 == n { print $7 }' exercises/catalog.tsv)
+    continue
+  fi
+  n=${la#exercise-}
+  if [ "$(metric "$n")" = p50 ]; then
+    # A fix that overlaps waits: throughput at a fixed concurrency follows
+    # 1/latency, so the exercise's bottleneck shows as latency, and the
+    # solution's p50 must come within 10% of the floor, the longest wait.
     floor=$(awk -F'\t' -v n="$n" '$1 == n { print $9 }' exercises/catalog.tsv)
-    if [ "$metric" = p50 ]; then
-      # A fix that overlaps waits: throughput at a fixed concurrency follows
-      # 1/latency, so the exercise's bottleneck shows as latency, and the
-      # solution's p50 must come within 10% of the floor, the longest wait.
-      ms=${floor%ms}
-      [[ $ms =~ ^[0-9]+$ ]] || die "exercise $n: floor '$floor' in exercises/catalog.tsv must be whole milliseconds, like 50ms"
-      table+=(-ratio "$la/$lb" -p50 "$lb:<=$(( ms * 11 / 10 ))ms")
-    else
-      table+=(-ratio "$la/$lb:<=0.5")
-      [ -n "$only" ] || table+=(-ratio "$lb/baseline:0.9")
-    fi
+    ms=${floor%ms}
+    [[ $ms =~ ^[0-9]+$ ]] || die "exercise $n: floor '$floor' in exercises/catalog.tsv must be whole milliseconds, like 50ms"
+    table+=(-ratio "$la/$lb" -p50 "$lb:<=$(( ms * 11 / 10 ))ms")
+  else
+    table+=(-ratio "$la/$lb:<=0.5")
+    [ ${#labels[@]} -lt 3 ] || table+=(-ratio "$lb/${labels[2]}:0.9")
   fi
 done
 
 say ""
-say "== make $TARGET: $conc concurrent, $rounds alternating rounds of ${round}s per pair, on $(nproc) cores, $(go env GOVERSION) =="
+say "== make $TARGET: $conc concurrent, $rounds alternating rounds of ${round}s per group, on $(nproc) cores, $(go env GOVERSION) =="
 run "$out/bin/benchtable" "${table[@]}"
