@@ -74,7 +74,7 @@ say "ready: $app/users/42 (debug: $debug/debug/pprof/)"
 
 say ""
 say "== 2. One request: read the timing headers. Which step dominates? =="
-run curl -sS -i "$app/users/42"
+run curl -sS -i "$app/users/42" | tee "$out/headers.txt"
 
 say ""
 say "== 3. Load: $conc concurrent for ${dur}s; captures while it runs =="

@@ -36,7 +36,7 @@ while IFS=$'\t' read -r num slug _; do
     say "== $kind/$name -> $dest =="
     OUT_ROOT=$tmp run scripts/loop.sh "$kind" "$num" > "$tmp.log" 2>&1 || { tail -n 20 "$tmp.log" >&2; die "the loop failed on $kind/$name (log: $tmp.log)"; }
     src=$tmp/$kind/$name
-    files=(cpu.pprof fgprof.pprof block.pprof mutex.pprof trace.out hey.txt)
+    files=(cpu.pprof fgprof.pprof block.pprof mutex.pprof trace.out hey.txt headers.txt)
     for f in "${files[@]}"; do
       size=$(stat -c %s "$src/$f")
       (( size <= max )) || die "$src/$f is $size bytes, over 2 MiB: try TRACE_SECONDS=0.2 make profiles"
