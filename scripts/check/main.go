@@ -41,18 +41,19 @@ import (
 
 // Side is one program's measurement, as the check saw it.
 type Side struct {
-	Dir      string  `json:"dir"`       // the folder measured
-	RPS      float64 `json:"rps"`       // answers per second
-	P50      float64 `json:"p50"`       // median latency, seconds
-	P99      float64 `json:"p99"`       // 99th percentile latency, seconds
-	Checked  int     `json:"checked"`   // answers read
-	Wrong    int     `json:"wrong"`     // wrong or missing answers
-	Share    float64 `json:"share"`     // bottleneck's share of the handler's wall-clock samples
-	CPUShare float64 `json:"cpu_share"` // bottleneck's share of the handler's CPU samples
-	WaitWall float64 `json:"wait_wall"` // the catalog's wait: share of the handler's wall-clock samples
-	WaitCPU  float64 `json:"wait_cpu"`  // the catalog's wait: share of the handler's CPU samples
-	Samples  int64   `json:"samples"`   // handler samples in the wall-clock capture
-	Captures string  `json:"captures"`  // folder of cpu.pprof, fgprof.pprof, server.log
+	Dir      string  `json:"dir"`         // the folder measured
+	RPS      float64 `json:"rps"`         // answers per second
+	P50      float64 `json:"p50"`         // median latency, seconds
+	P99      float64 `json:"p99"`         // 99th percentile latency, seconds
+	Checked  int     `json:"checked"`     // answers read
+	Wrong    int     `json:"wrong"`       // wrong or missing answers
+	Share    float64 `json:"share"`       // bottleneck's share of the handler's wall-clock samples
+	CPUShare float64 `json:"cpu_share"`   // bottleneck's share of the handler's CPU samples
+	WaitWall float64 `json:"wait_wall"`   // the catalog's wait: share of the handler's wall-clock samples
+	WaitCPU  float64 `json:"wait_cpu"`    // the catalog's wait: share of the handler's CPU samples
+	Samples  int64   `json:"samples"`     // handler samples in the wall-clock capture
+	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
+	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
 	Example  string  `json:"example,omitempty"`
 }
 
@@ -232,6 +233,7 @@ func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, 
 		side.WaitCPU = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Wait)
 	}
 	side.Samples = measure.TopFunctions(m.Wall, measure.HandlerFrames).Samples
+	side.CPUSamps = measure.TopFunctions(m.CPU, measure.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
 	return side, nil
 }
