@@ -118,12 +118,12 @@ for g in "${groups[@]}"; do
   for r in $(seq "$rounds"); do
     say "${labels[*]}: round $r of $rounds"
     for i in "${!labels[@]}"; do
-      run go tool hey -z "${round}s" -c "$conc" "http://localhost:${ports[$i]}/users/42" > "$out/${labels[$i]}-$(printf %02d "$r").txt"
+      run go tool hey -z "${round}s" -c "$conc" "http://localhost:${ports[$i]}/users/42" > "$out/${labels[$i]}.round$(printf %02d "$r").txt"
     done
   done
   for i in "${!labels[@]}"; do
     stop "${labels[$i]}" "${pids[$i]}"
-    table+=(-row "${labels[$i]}=$out/${labels[$i]}-*.txt")
+    table+=(-row "${labels[$i]}=$out/${labels[$i]}.round*.txt") # baseline.round*, not baseline-1.round*
   done
   la=${labels[0]} lb=${labels[1]}
   if [ "$la" = baseline ]; then
