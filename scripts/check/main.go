@@ -289,6 +289,9 @@ func verdict(w *os.File, ex measure.Exercise, res Result) Result {
 			fmt.Fprintf(w, ",\n    or the wait, %s", strings.Trim(strings.ReplaceAll(ex.Wait.String(), `\`, ""), "^$"))
 		}
 		fmt.Fprintf(w, "; wall clock from fgprof.pprof, CPU from cpu.pprof)\n")
+		if min(y.CPUSamps, s.CPUSamps) < 100 {
+			fmt.Fprintf(w, "   (the CPU rows rest on %d and %d samples, one per 10 ms on CPU: they are rough)\n", y.CPUSamps, s.CPUSamps)
+		}
 	}
 	if res.Pass {
 		what := "the bottleneck gone from the handler's wall clock, and throughput within reach of the solution's"
