@@ -11,7 +11,7 @@ help: ## list the targets
 	@printf '  %-16s exercise N and its solution, loaded side by side, with the ratio\n' 'compare-N'
 	@printf '  %-16s your fix of exercise N, judged against the solution: PASS or FAIL\n' 'check-N'
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070\n'
+	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 OUT_ROOT=profiles/local/mine\n'
 
 exercise-%:
 	@scripts/loop.sh exercises $*
@@ -40,7 +40,7 @@ test: ## check formatting, go.mod, vet and scripts, run every test with the race
 bench: ## the server against a constant-body ceiling, side by side, with the ratio
 	@scripts/bench.sh
 
-profiles: ## regenerate the reference captures in profiles/NN-slug/ (every exercise and solution, ~1 min each)
+profiles: ## regenerate the reference captures in profiles/NN-slug/ (every exercise and solution, about 2 min)
 	@scripts/profiles.sh
 
 fuzz: ## fuzz the /users/{id} path for 30 s (FUZZTIME=2m for longer)

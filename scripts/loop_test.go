@@ -169,11 +169,13 @@ func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*output, chan error) {
 }
 
 func TestLoopReportsADeadServer(t *testing.T) {
-	cmd, out, _, _ := loop(t)
+	cmd, _, port, _ := loop(t)
 	seen, done := runUntilLoad(t, cmd)
-	bin := filepath.Join(out, "bin", "00-baseline")
-	if err := exec.Command("pkill", "-KILL", "-f", bin).Run(); err != nil {
-		t.Fatalf("pkill %s: %v", bin, err)
+	// The server runs from its capture folder as bin/00-baseline; its port
+	// tells it from any other.
+	server := fmt.Sprintf("bin/00-baseline -addr localhost:%d ", port)
+	if err := exec.Command("pkill", "-KILL", "-f", server).Run(); err != nil {
+		t.Fatalf("pkill -f %q: %v", server, err)
 	}
 	if err := <-done; err == nil {
 		t.Fatalf("the loop succeeded with its server killed:\n%s", seen)
