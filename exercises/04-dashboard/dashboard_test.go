@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -39,30 +38,12 @@ type dashboardPage struct {
 	} `json:"extras"`
 }
 
-// syncBuffer is a log destination that handlers on many goroutines share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is the users service with the dashboard, served for a test.
 type testServer struct {
-	base   string       // the app's base URL
-	d      *Dashboard   // the dashboard plugged into it
-	logs   *syncBuffer  // the server's log
-	client *http.Client // the test's own client, its idle connections closed before the server stops
+	base   string          // the app's base URL
+	d      *Dashboard      // the dashboard plugged into it
+	logs   *servertest.Log // the server's log
+	client *http.Client    // the test's own client, its idle connections closed before the server stops
 }
 
 // startDashboard serves the users service with the dashboard plugged in
@@ -71,7 +52,7 @@ type testServer struct {
 func startDashboard(t *testing.T, edit func(*options)) *testServer {
 	t.Helper()
 	cfg := servertest.Config()
-	logs := &syncBuffer{}
+	logs := &servertest.Log{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	opt := defaultOptions()
 	opt.ShopDB = filepath.Join(t.TempDir(), "shop.db")

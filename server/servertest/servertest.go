@@ -5,9 +5,11 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 
 	"github.com/slowpath/slowpath/server"
@@ -24,7 +26,11 @@ func Config() server.Config {
 }
 
 // Start serves cfg until the test ends, then shuts it down gracefully and
-// fails the test if the shutdown reports an error.
+// fails the test if the shutdown reports an error. A connection that a
+// client opened and never used holds the shutdown up to 5 s (net/http
+// waits that long for its first request): a test that loads the server
+// from many goroutines uses a client of its own and closes its idle
+// connections before the test ends.
 func Start(tb testing.TB, cfg server.Config) *server.App {
 	tb.Helper()
 	app, err := server.New(context.Background(), cfg)
@@ -41,4 +47,26 @@ func Start(tb testing.TB, cfg server.Config) *server.App {
 		}
 	})
 	return app
+}
+
+// Log is a log destination that the server's goroutines may write to
+// while the test reads it: give it to slog.NewTextHandler in a Config's
+// Logger, then look for a line in String.
+type Log struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write adds p to the log.
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,26 +81,8 @@ func page(t *testing.T, base string, id int64) shownFlags {
 	return *a.flags
 }
 
-// logBuffer collects the server's log lines; goroutines may write at once.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// problems counts the warnings and errors logged that name path.
-func (l *logBuffer) problems(path string) int {
+// problems counts the warnings and errors in l that name path.
+func problems(l *servertest.Log, path string) int {
 	n := 0
 	for line := range strings.Lines(l.String()) {
 		if (strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN")) && strings.Contains(line, path) {
@@ -113,9 +94,9 @@ func (l *logBuffer) problems(path string) int {
 
 // start serves the service with its pages following the flags file at
 // path, and returns its base URL and its log.
-func start(t *testing.T, path string) (string, *logBuffer) {
+func start(t *testing.T, path string) (string, *servertest.Log) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &servertest.Log{}
 	cfg := servertest.Config()
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	if err := setupFlags(&cfg, path); err != nil {
@@ -286,9 +267,9 @@ func TestBrokenFlagsFileNeverBreaksTheService(t *testing.T) {
 	// file: the service saw the problem, on a request or on its own.
 	untilLogged := func(what string) {
 		t.Helper()
-		before := logs.problems(path)
+		before := problems(logs, path)
 		deadline := time.Now().Add(pickUpDeadline)
-		for logs.problems(path) == before {
+		for problems(logs, path) == before {
 			if a := get(t, base, 42); !acceptable(a, 1) {
 				t.Fatalf("with a %s flags file: got %d %s; want the last good flags or a 5xx JSON error", what, a.status, a.raw)
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -38,9 +37,9 @@ var wantRisk = map[int64]riskView{
 
 // fraudServer is the program under test, served in-process.
 type fraudServer struct {
-	base   string        // e.g. http://127.0.0.1:41234
-	svc    *FraudService // the fraud service its step asks
-	logs   *syncBuffer   // what the server logged
+	base   string          // e.g. http://127.0.0.1:41234
+	svc    *FraudService   // the fraud service its step asks
+	logs   *servertest.Log // what the server logged
 	client *http.Client
 }
 
@@ -56,7 +55,7 @@ func startFraudCheck(t *testing.T, fail func(userID int64) error, args ...string
 		t.Fatal(err)
 	}
 	cfg := servertest.Config()
-	logs := &syncBuffer{}
+	logs := &servertest.Log{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	svc, err := setup(&cfg, fc)
 	if err != nil {
@@ -248,23 +247,4 @@ func TestNegativeLatency(t *testing.T) {
 	if _, err := setup(&cfg, fc); err == nil {
 		t.Error("setup accepted -fraud-latency=-1s")
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may log into
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
