@@ -187,6 +187,7 @@ func runTests(ctx context.Context, dir string) (bool, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-race", "-count=1", pkgPath(dir))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	fmt.Printf("$ %s\n", strings.Join(cmd.Args, " "))
+	fmt.Println("   (the race detector's first build compiles SQLite once more: a minute or two, the first time only)")
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return false, ctx.Err()
