@@ -139,13 +139,16 @@ start_server() {
   PIDS+=("$SERVER_PID")
 }
 
-# wait_ready URL LOG waits up to 20 s for URL to answer 200, and dies with
-# the server's last log lines if it exits first.
+# wait_ready URL LOG waits up to 20 s for the server to log that it
+# serves and for URL to answer 200, and dies with the server's last log
+# lines if it exits first. The log line matters: another program that
+# took the port between the port check and the server's start would
+# answer URL too.
 wait_ready() {
   local deadline=$((SECONDS + 20))
   while [ $SECONDS -lt $deadline ]; do
     kill -0 "$SERVER_PID" 2>/dev/null || server_died "$2"
-    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    grep -q 'msg=serving' "$2" 2>/dev/null && curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
     sleep 0.1
   done
   die "the server did not answer $1 within 20 s (log: $2)"

@@ -25,6 +25,7 @@ n=${2:?usage: loop.sh exercises|solutions N}
 TARGET="${kind%s}-$n"
 [[ $n =~ ^[0-9]+$ ]] || die "exercise number '$n' is not a number: try make help"
 slug=$(catalog_slug "$n") || die "no exercise $n in exercises/catalog.tsv: try make help"
+[ "$kind$n" != solutions0 ] || die "exercise 0 has no solution: it is the service with nothing added; make exercise-0 runs it"
 name=$(printf '%02d-%s' "$n" "$slug")
 src=$kind/$name
 [ -d "$src" ] || die "no folder $src"

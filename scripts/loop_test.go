@@ -75,7 +75,7 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 		"$ curl -sS -i http://localhost:",             // one request's headers...
 		"Server-Timing: parse;dur=",                   // ...shown
 		"Little's law: 10 in flight",                  // the summary
-		"CPU by step (pprof label step): db",          // labels reached the CPU profile
+		"CPU by step (pprof label step; ",             // labels reached the CPU profile
 		"0 non-2xx, 0 transport errors",               // hey's counts
 		"0 wrong, 0 without answer",                   // the body check
 		"go tool pprof -http=localhost:8081 " + out,   // how to open each capture

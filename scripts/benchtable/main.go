@@ -107,15 +107,15 @@ func main() {
 			each = append(each, q)
 			shown = append(shown, fmt.Sprintf("%.2f", q))
 		}
-		sort.Float64s(each)
-		line := fmt.Sprintf("%s throughput: ×%.2f (rounds: %s)", pair, each[len(each)/2], strings.Join(shown, " "))
+		m := mid(each)
+		line := fmt.Sprintf("%s throughput: ×%.2f (rounds: %s)", pair, m, strings.Join(shown, " "))
 		if goal != "" {
 			atMost := strings.HasPrefix(goal, "<=")
 			g, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimPrefix(goal, "<="), ">="), 64)
 			if err != nil {
 				fail("-ratio %q: goal %q is not a number", spec, goal)
 			}
-			line += "; goal " + verdict(each[len(each)/2], g, atMost, fmt.Sprintf("%.2f", g))
+			line += "; goal " + verdict(m, g, atMost, fmt.Sprintf("%.2f", g))
 		}
 		fmt.Println(line)
 	}
@@ -148,8 +148,18 @@ func median(reps []measure.HeyReport, f func(measure.HeyReport) float64) float64
 	for i, r := range reps {
 		v[i] = f(r)
 	}
+	return mid(v)
+}
+
+// mid returns the median of v, the mean of the middle two when v has an
+// even length; it sorts v.
+func mid(v []float64) float64 {
 	sort.Float64s(v)
-	return v[len(v)/2]
+	n := len(v)
+	if n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[n/2]
 }
 
 func fail(format string, args ...any) {

@@ -108,7 +108,12 @@ func run(dir, name string, conc int) int {
 		for _, s := range steps {
 			parts = append(parts, fmt.Sprintf("%s %.0f%%", s.Func, 100*s.Share))
 		}
-		fmt.Printf("  CPU by step (pprof label step): %s\n", strings.Join(parts, ", "))
+		var labelled int64
+		for _, s := range steps {
+			labelled += s.Value
+		}
+		fmt.Printf("  CPU by step (pprof label step; %.0f%% of the handler's CPU carries one, work outside the steps none): %s\n",
+			100*float64(labelled)/float64(max(cs.Focused, 1)), strings.Join(parts, ", "))
 	}
 	fmt.Printf("  fgprof samples every goroutine, idle connections and the runtime's included: only the handler's share is shown;\n")
 	fmt.Printf("  its seconds add up over goroutines (100 goroutines waiting for 5 s make 500 s).\n")
