@@ -15,32 +15,6 @@ import (
 	"github.com/slowpath/slowpath/scripts/measure"
 )
 
-// checkResult mirrors what scripts/check writes with -json.
-type checkResult struct {
-	Pass     bool
-	Tests    bool
-	Yours    checkSide
-	Solution checkSide
-	Ratio    float64
-	Reasons  []string
-}
-
-type checkSide struct {
-	Dir      string
-	RPS      float64
-	P50      float64
-	Checked  int
-	Wrong    int
-	Share    float64
-	CPUShare float64 `json:"cpu_share"`
-	WaitWall float64 `json:"wait_wall"`
-	WaitCPU  float64 `json:"wait_cpu"`
-	Samples  int64
-	CPUSamps int64 `json:"cpu_samples"`
-	Captures string
-	Example  string
-}
-
 // TestExercises holds the kit to its promises, for every exercise of the
 // catalog: as shipped, the exercise shows its bottleneck (its function on
 // at least half of the handler's wall-clock samples) and make check-N fails on
@@ -94,7 +68,7 @@ func TestExercises(t *testing.T) {
 			t.Run("exercise reproduces its bottleneck", func(t *testing.T) {
 				y := shipped.Yours
 				broken := fmt.Sprintf("; the kit is broken: exercise %d as shipped must show its bottleneck (captures: %s)", ex.Number, y.Captures)
-				if y.Checked == 0 || y.Wrong > 0 {
+				if !y.Right() {
 					t.Errorf("%s gave %d wrong answers of %d under load, e.g. %s%s", exDir, y.Wrong, y.Checked, y.Example, broken)
 				}
 				if y.Share < 0.5 {
@@ -123,7 +97,7 @@ func TestExercises(t *testing.T) {
 			})
 			t.Run("solution removes it", func(t *testing.T) {
 				s := shipped.Solution
-				if s.Checked == 0 || s.Wrong > 0 {
+				if !s.Right() {
 					t.Errorf("solutions/%s gave %d wrong answers of %d under load", ex.Name(), s.Wrong, s.Checked)
 				}
 				if ex.Share >= 0 && s.Share > ex.Share {
@@ -161,7 +135,7 @@ func wilsonLower(p float64, n int64) float64 {
 // folder as it is) and returns its verdict; skipTests leaves out the
 // folder's tests, which go test ./... runs anyway. Its output goes to a
 // log that the test prints when it fails.
-func runCheck(t *testing.T, root, bin string, ex measure.Exercise, dir, out string, skipTests bool) checkResult {
+func runCheck(t *testing.T, root, bin string, ex measure.Exercise, dir, out string, skipTests bool) measure.CheckResult {
 	t.Helper()
 	jsonPath := filepath.Join(out, "result.json")
 	args := []string{"-n", strconv.Itoa(ex.Number), "-d", "4s", "-out", out, "-json", jsonPath}
@@ -177,7 +151,7 @@ func runCheck(t *testing.T, root, bin string, ex measure.Exercise, dir, out stri
 	if exit, ok := err.(*exec.ExitError); err != nil && (!ok || exit.ExitCode() != 1) {
 		t.Fatalf("check %s: %v\n%s", strings.Join(args, " "), err, output)
 	}
-	var res checkResult
+	var res measure.CheckResult
 	b, err := os.ReadFile(jsonPath)
 	if err == nil {
 		err = json.Unmarshal(b, &res)

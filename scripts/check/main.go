@@ -39,35 +39,6 @@ import (
 	"github.com/slowpath/slowpath/server"
 )
 
-// Side is one program's measurement, as the check saw it.
-type Side struct {
-	Dir      string  `json:"dir"`         // the folder measured
-	RPS      float64 `json:"rps"`         // answers per second
-	P50      float64 `json:"p50"`         // median latency, seconds
-	P99      float64 `json:"p99"`         // 99th percentile latency, seconds
-	Checked  int     `json:"checked"`     // answers read
-	Wrong    int     `json:"wrong"`       // wrong or missing answers
-	Share    float64 `json:"share"`       // bottleneck's share of the handler's wall-clock samples
-	CPUShare float64 `json:"cpu_share"`   // bottleneck's share of the handler's CPU samples
-	WaitWall float64 `json:"wait_wall"`   // the catalog's wait: share of the handler's wall-clock samples
-	WaitCPU  float64 `json:"wait_cpu"`    // the catalog's wait: share of the handler's CPU samples
-	Samples  int64   `json:"samples"`     // handler samples in the wall-clock capture
-	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
-	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
-	Example  string  `json:"example,omitempty"`
-}
-
-// Result is the check's verdict, written by -json for the kit's tests.
-type Result struct {
-	Exercise string   `json:"exercise"`
-	Pass     bool     `json:"pass"`
-	Tests    bool     `json:"tests"` // the folder's tests passed (or it has none)
-	Yours    Side     `json:"yours"`
-	Solution Side     `json:"solution"`
-	Ratio    float64  `json:"ratio"` // rps or p50 of yours over the solution's
-	Reasons  []string `json:"reasons,omitempty"`
-}
-
 func main() {
 	n := flag.Int("n", -1, "exercise `number`")
 	dir := flag.String("dir", "", "`folder` to check (default exercises/NN-slug)")
@@ -101,10 +72,10 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, hot int64, tests bool) (Result, error) {
+func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, hot int64, tests bool) (measure.CheckResult, error) {
 	ex, err := measure.FindExercise("exercises/catalog.tsv", n)
 	if err != nil {
-		return Result{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
+		return measure.CheckResult{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
 	}
 	if dir == "" {
 		dir = filepath.Join("exercises", ex.Name())
@@ -113,7 +84,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	if out == "" {
 		out = filepath.Join("profiles", "local", "check", ex.Name())
 	}
-	res := Result{Exercise: ex.Name(), Tests: true}
+	res := measure.CheckResult{Exercise: ex.Name(), Tests: true}
 	w := os.Stdout
 
 	fmt.Fprintf(w, "== check %d: %s, against %s ==\n\n", n, dir, solution)
@@ -155,7 +126,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	if res.Solution, err = measureOne(ctx, ex, solBin, solution, filepath.Join(out, "solution"), opt); err != nil {
 		return res, fmt.Errorf("%s: %w", solution, err)
 	}
-	if !res.Solution.right() {
+	if !res.Solution.Right() {
 		return res, fmt.Errorf("the solution gave %d wrong or missing answers of %d (%s): the kit is broken, not your fix", res.Solution.Wrong, res.Solution.Checked, res.Solution.Example)
 	}
 	return verdict(w, ex, judge(ex, res)), nil
@@ -168,8 +139,6 @@ func pkgPath(dir string) string {
 	}
 	return "./" + filepath.ToSlash(filepath.Clean(dir))
 }
-
-func (s Side) right() bool { return s.Checked > 0 && s.Wrong == 0 }
 
 // runTests runs go test on the folder when it has tests, and reports
 // whether they passed.
@@ -196,9 +165,9 @@ func runTests(ctx context.Context, dir string) (bool, error) {
 
 // measureOne starts one program, loads it, stops it gracefully and
 // computes its side of the comparison.
-func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, opt measure.LoadOptions) (Side, error) {
+func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, opt measure.LoadOptions) (measure.CheckSide, error) {
 	w := os.Stdout
-	side := Side{Dir: dir, Captures: out}
+	side := measure.CheckSide{Dir: dir, Captures: out}
 	if err := os.RemoveAll(out); err != nil {
 		return side, err
 	}
@@ -235,10 +204,10 @@ func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, 
 }
 
 // judge gives the reasons to fail, if any, from the two measurements.
-func judge(ex measure.Exercise, res Result) Result {
+func judge(ex measure.Exercise, res measure.CheckResult) measure.CheckResult {
 	y, s := res.Yours, res.Solution
 	fn := ex.BottleneckName()
-	if !y.right() {
+	if !y.Right() {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d answers under load were wrong or missing, e.g. %s. Next: curl -si the request it names, and read %s/server.log", y.Wrong, y.Checked, y.Example, y.Captures))
 	}
 	if ex.Share >= 0 && y.Share > ex.Share {
@@ -263,7 +232,7 @@ func judge(ex measure.Exercise, res Result) Result {
 }
 
 // verdict prints the comparison and the verdict, and returns res.
-func verdict(w *os.File, ex measure.Exercise, res Result) Result {
+func verdict(w *os.File, ex measure.Exercise, res measure.CheckResult) measure.CheckResult {
 	res.Pass = res.Tests && len(res.Reasons) == 0
 	if res.Yours.Checked > 0 {
 		y, s := res.Yours, res.Solution

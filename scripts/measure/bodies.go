@@ -37,9 +37,6 @@ func (c BodyCheck) RPS() float64 {
 	return float64(c.Checked) / c.Seconds
 }
 
-// Right reports whether answers were read and every one was right.
-func (c BodyCheck) Right() bool { return c.Checked > 0 && c.Wrong == 0 && c.TransportErrors == 0 }
-
 // BodyCheckOptions says what CheckBodies sends.
 type BodyCheckOptions struct {
 	BaseURL     string // e.g. http://127.0.0.1:8080

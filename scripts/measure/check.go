@@ -1,0 +1,34 @@
+package measure
+
+// CheckSide is one program's measurement, as make check-N saw it.
+type CheckSide struct {
+	Dir      string  `json:"dir"`         // the folder measured
+	RPS      float64 `json:"rps"`         // answers per second
+	P50      float64 `json:"p50"`         // median latency, seconds
+	P99      float64 `json:"p99"`         // 99th percentile latency, seconds
+	Checked  int     `json:"checked"`     // answers read
+	Wrong    int     `json:"wrong"`       // wrong or missing answers
+	Share    float64 `json:"share"`       // bottleneck's share of the handler's wall-clock samples
+	CPUShare float64 `json:"cpu_share"`   // bottleneck's share of the handler's CPU samples
+	WaitWall float64 `json:"wait_wall"`   // the catalog's wait: share of the handler's wall-clock samples
+	WaitCPU  float64 `json:"wait_cpu"`    // the catalog's wait: share of the handler's CPU samples
+	Samples  int64   `json:"samples"`     // handler samples in the wall-clock capture
+	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
+	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
+	Example  string  `json:"example,omitempty"`
+}
+
+// CheckResult is the verdict of make check-N (scripts/check), which
+// its -json flag writes for the kit's tests.
+type CheckResult struct {
+	Exercise string    `json:"exercise"`
+	Pass     bool      `json:"pass"`
+	Tests    bool      `json:"tests"` // the folder's tests passed (or it has none)
+	Yours    CheckSide `json:"yours"`
+	Solution CheckSide `json:"solution"`
+	Ratio    float64   `json:"ratio"` // rps or p50 of yours over the solution's
+	Reasons  []string  `json:"reasons,omitempty"`
+}
+
+// Right reports whether answers were read and none was wrong or missing.
+func (s CheckSide) Right() bool { return s.Checked > 0 && s.Wrong == 0 }
