@@ -38,9 +38,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	a := &App{cfg: cfg, log: log}
 	ok := false
 	defer func() {
@@ -192,6 +189,14 @@ func (a *App) Serve(ctx context.Context) error {
 		"debug", "http://"+a.DebugAddr().String()+"/debug/pprof/", "users", a.store.Users())
 
 	var errs []error
+	if a.cfg.ReadyFile != "" {
+		ready := Ready{PID: os.Getpid(), App: "http://" + a.Addr().String(), Debug: "http://" + a.DebugAddr().String()}
+		if err := WriteReady(a.cfg.ReadyFile, ready); err != nil {
+			a.log.Error("ready file not written", "err", err)
+			errs = append(errs, err)
+			ctx = canceled // nobody will know that it serves: shut down
+		}
+	}
 	select {
 	case <-ctx.Done():
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
@@ -257,13 +262,16 @@ func (a *App) closeAll() {
 	}
 }
 
-// Run is the main of every exercise and solution: it serves cfg until
-// SIGINT or SIGTERM, then shuts down gracefully. A second signal stops the
-// process at once.
+// canceled is a context that is already done.
+var canceled = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// Run serves cfg until SIGINT or SIGTERM, then shuts down gracefully. A
+// second signal stops the process at once.
 func Run(cfg Config) error {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app, err := New(ctx, cfg)

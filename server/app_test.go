@@ -82,6 +82,53 @@ func TestGracefulShutdown(t *testing.T) {
 // TestShutdownOutlastedWaitsForHandlers: a handler that ignores its
 // context outlasts the shutdown timeout; its connection is closed, but the
 // close hooks must still wait for it to return, and get a live context.
+// TestReadyFileNamesTheListeners: with Config.ReadyFile, Serve writes the
+// process id and both listeners' URLs, which answer, and only once they
+// serve.
+func TestReadyFileNamesTheListeners(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ready.json")
+	app := newTestApp(t, func(c *Config) { c.ReadyFile = path })
+	var r Ready
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var err error
+		if r, err = ReadReady(path); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ready file within a minute: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.PID != os.Getpid() || r.App != "http://"+app.Addr().String() || r.Debug != "http://"+app.DebugAddr().String() {
+		t.Fatalf("ready file %+v; want pid %d, app %s, debug %s", r, os.Getpid(), app.Addr(), app.DebugAddr())
+	}
+	for _, url := range []string{r.App + "/users/42", r.Debug + "/debug/pprof/"} {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %s", url, resp.Status)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".ready-*")); len(left) > 0 {
+		t.Errorf("the ready file's temporary copy was left behind: %v", left)
+	}
+}
+
+func TestReadReadyRejectsOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"empty": "", "half": `{"pid":42,"app":"ht`, "no app": `{"pid":42}`, "text": "msg=serving"} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		os.WriteFile(path, []byte(body), 0o644)
+		if r, err := ReadReady(path); err == nil {
+			t.Errorf("%s: ReadReady(%q) = %+v, want an error", name, body, r)
+		}
+	}
+}
+
 func TestShutdownOutlastedWaitsForHandlers(t *testing.T) {
 	entered := make(chan struct{})
 	var returned, hookSawReturn, hookCtxLive atomic.Bool

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -30,7 +31,12 @@ type Config struct {
 	IdleTimeout       time.Duration // app and debug: how long an idle keep-alive connection stays open
 	ShutdownTimeout   time.Duration // how long in-flight requests get to finish, and close hooks to run
 
-	Logger *slog.Logger // default slog.Default(); Run uses a text logger on stderr
+	// ReadyFile, when set, is where Serve writes the listeners' addresses
+	// as one JSON line once both serve (see Ready): the signal that the
+	// kit's scripts wait for, rather than the wording of a log line.
+	ReadyFile string
+
+	Logger *slog.Logger // where the service logs; DefaultConfig's writes text to stderr
 
 	// Middleware wraps the app's routes, first element outermost. It sees
 	// every request of the app listener and none of the debug listener.
@@ -58,6 +64,7 @@ func DefaultConfig() Config {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   10 * time.Second,
+		Logger:            slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
 }
 
@@ -76,6 +83,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "app: time to read a whole request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "app: time to write a response (the debug listener has none, so long captures finish)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "app and debug: how long an idle keep-alive connection stays open")
+	fs.StringVar(&c.ReadyFile, "ready-file", c.ReadyFile, "once both listeners serve, write their addresses to this `file` as one JSON line (for scripts)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "on SIGINT or SIGTERM: how long in-flight requests get to finish, then stragglers to return, then close hooks to run (up to 3× in all)")
 }
 
@@ -92,6 +100,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.Steps)+4 > maxSteps {
 		return fmt.Errorf("%d steps: at most %d fit beside parse, db and render", len(c.Steps), maxSteps-4)
+	}
+	if c.Logger == nil {
+		return fmt.Errorf("no Logger: start from DefaultConfig")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout)
