@@ -4,14 +4,22 @@ SHELL := bash
 .DEFAULT_GOAL := help
 .PHONY: help test bench fuzz clean profiles
 
+# The kit's Go commands are built here once and rerun from here.
+BIN := profiles/local/bin
+# note_sqlite says, before a build that will compile SQLite's C code, that
+# it takes a minute or two, once.
+note_sqlite = [ "$$(go list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = false ] || \
+  echo "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
+
 help: ## list the targets
 	@printf 'slowpath, a Go profiling workshop. Targets:\n'
-	@awk -F'\t' '!/^#/ && NF { printf "  %-16s run, load and profile exercise %s: %s\n", "exercise-" $$1, $$1, $$3 }' exercises/catalog.tsv
+	@go run ./scripts/lookup help
 	@printf '  %-16s the same loop on the solution of exercise N\n' 'solution-N'
 	@printf '  %-16s exercise N and its solution, loaded side by side, with the ratio\n' 'compare-N'
 	@printf '  %-16s your fix of exercise N, judged against the solution: PASS or FAIL\n' 'check-N'
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 OUT_ROOT=profiles/local/mine\n'
+	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50;  make check-1 CHECK_DIR=path/to/your/copy\n'
 
 exercise-%:
 	@scripts/loop.sh exercises $*
@@ -20,10 +28,15 @@ solution-%:
 	@scripts/loop.sh solutions $*
 
 compare-%:
-	@scripts/bench.sh $*
+	@$(note_sqlite)
+	@go build -o $(BIN)/ ./scripts/bench && $(BIN)/bench -n $* $(BENCH_FLAGS)
 
 check-%:
-	@scripts/check.sh $*
+	@$(note_sqlite)
+	@go build -o $(BIN)/ ./scripts/check && $(BIN)/check -n $* $(if $(CHECK_DIR),-dir $(CHECK_DIR))
+
+# The bench's settings, for make bench and make compare-N.
+BENCH_FLAGS = $(if $(ROUNDS),-rounds $(ROUNDS)) $(if $(ROUND),-round $(ROUND)) $(if $(CONCURRENCY),-c $(CONCURRENCY))
 
 # The scripts' tests load real servers and compare their speeds: they run
 # after the other packages' tests, not beside them, so that only their own
@@ -37,11 +50,13 @@ test: ## check formatting, go.mod, vet and scripts, run every test with the race
 	go test -race -count=1 $$(go list ./... | grep -v '/scripts$$')
 	go test -race -count=1 ./scripts
 
-bench: ## the server against a constant-body ceiling, side by side, with the ratio
-	@scripts/bench.sh
+bench: ## the service against a ceiling, and each exercise against its solution, side by side, with the ratios and their goals
+	@$(note_sqlite)
+	@go build -o $(BIN)/ ./scripts/bench && $(BIN)/bench $(BENCH_FLAGS)
 
-profiles: ## regenerate the reference captures in profiles/NN-slug/ (every exercise and solution, about 2 min)
-	@scripts/profiles.sh
+profiles: ## regenerate the reference captures and flame graphs in profiles/NN-slug/ (every exercise and solution, about 3 min)
+	@$(note_sqlite)
+	@go build -o $(BIN)/ ./scripts/profiles && $(BIN)/profiles
 
 fuzz: ## fuzz the /users/{id} path for 30 s (FUZZTIME=2m for longer)
 	go test -run='^$$' -fuzz=FuzzUsersPath -fuzztime=$(or $(FUZZTIME),30s) ./server

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slowpath/slowpath/scripts/catalog"
 	"github.com/slowpath/slowpath/scripts/measure"
 )
 
@@ -43,15 +44,16 @@ func TestExercises(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./scripts/check: %v\n%s", err, out)
 	}
-	exs, err := measure.ReadCatalog(filepath.Join(root, "exercises", "catalog.tsv"))
+	exs, err := catalog.Read(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ex := range exs {
-		if ex.Number == 0 {
+		if !ex.HasSolution() {
 			continue
 		}
 		t.Run(ex.Name(), func(t *testing.T) {
+			a := ex.Answer
 			exDir := filepath.Join("exercises", ex.Name())
 			// A learner who has fixed (or half-fixed) the exercise must not
 			// be told that the kit is broken: the kit's promises are about
@@ -72,27 +74,27 @@ func TestExercises(t *testing.T) {
 					t.Errorf("%s gave %d wrong answers of %d under load, e.g. %s%s", exDir, y.Wrong, y.Checked, y.Example, broken)
 				}
 				if y.Share < 0.5 {
-					t.Errorf("%s: %s is on %.0f%% of the handler's wall-clock samples (%d samples), want at least 50%%%s", exDir, ex.BottleneckName(), 100*y.Share, y.Samples, broken)
+					t.Errorf("%s: %s is on %.0f%% of the handler's wall-clock samples (%d samples), want at least 50%%%s", exDir, a.BottleneckName(), 100*y.Share, y.Samples, broken)
 				}
 				// A mostly idle server gives few CPU samples (one per 10 ms on
 				// CPU): the CPU share is judged by the lower end of its 95%
 				// confidence interval, so that 3 samples of 25 do not fail a
 				// wait that is truly off CPU, and 20 of 25 do.
-				if ex.Wait != nil && (y.WaitWall < 0.5 || wilsonLower(y.WaitCPU, y.CPUSamps) > 0.10) {
+				if a.Wait != nil && (y.WaitWall < 0.5 || wilsonLower(y.WaitCPU, y.CPUSamps) > 0.10) {
 					t.Errorf("%s: the wait, %s, is on %.0f%% of the handler's wall-clock samples and %.0f%% of its %d CPU samples, want at least 50%% and at most 10%%: a wait off CPU%s",
-						exDir, ex.Wait, 100*y.WaitWall, 100*y.WaitCPU, y.CPUSamps, broken)
+						exDir, a.Wait, 100*y.WaitWall, 100*y.WaitCPU, y.CPUSamps, broken)
 				}
 			})
 			t.Run("check fails on the exercise as shipped", func(t *testing.T) {
 				// It must fail for the bottleneck: on its metric against the
 				// solution, not on a wrong answer or a crash.
-				metricFails := shipped.Ratio < ex.Ratio
-				if ex.Metric == "p50" {
-					metricFails = shipped.Ratio > ex.Ratio
+				metricFails := shipped.Ratio < a.Ratio
+				if a.Metric == "p50" {
+					metricFails = shipped.Ratio > a.Ratio
 				}
 				if shipped.Pass || !metricFails {
-					t.Errorf("make check-%d on %s as shipped, with nothing fixed: pass=%v, %s ratio ×%.2f against the catalog's ×%.2f: its thresholds in exercises/catalog.tsv do not tell the bottleneck from its fix",
-						ex.Number, exDir, shipped.Pass, ex.Metric, shipped.Ratio, ex.Ratio)
+					t.Errorf("make check-%d on %s as shipped, with nothing fixed: pass=%v, %s ratio ×%.2f against the answer key's ×%.2f: its thresholds in solutions/answers.tsv do not tell the bottleneck from its fix",
+						ex.Number, exDir, shipped.Pass, a.Metric, shipped.Ratio, a.Ratio)
 				}
 			})
 			t.Run("solution removes it", func(t *testing.T) {
@@ -100,8 +102,8 @@ func TestExercises(t *testing.T) {
 				if !s.Right() {
 					t.Errorf("solutions/%s gave %d wrong answers of %d under load", ex.Name(), s.Wrong, s.Checked)
 				}
-				if ex.Share >= 0 && s.Share > ex.Share {
-					t.Errorf("solutions/%s: %s is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), ex.BottleneckName(), 100*s.Share, 100*ex.Share, s.Captures)
+				if a.Share >= 0 && s.Share > a.Share {
+					t.Errorf("solutions/%s: %s is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), a.BottleneckName(), 100*s.Share, 100*a.Share, s.Captures)
 				}
 			})
 
@@ -135,7 +137,7 @@ func wilsonLower(p float64, n int64) float64 {
 // folder as it is) and returns its verdict; skipTests leaves out the
 // folder's tests, which go test ./... runs anyway. Its output goes to a
 // log that the test prints when it fails.
-func runCheck(t *testing.T, root, bin string, ex measure.Exercise, dir, out string, skipTests bool) measure.CheckResult {
+func runCheck(t *testing.T, root, bin string, ex catalog.Exercise, dir, out string, skipTests bool) measure.CheckResult {
 	t.Helper()
 	jsonPath := filepath.Join(out, "result.json")
 	args := []string{"-n", strconv.Itoa(ex.Number), "-d", "4s", "-out", out, "-json", jsonPath}

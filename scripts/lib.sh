@@ -1,5 +1,7 @@
-# Shared by the scripts of the loop: printing, checks, and cleanup of every
-# process a script starts. Source it; it runs nothing by itself.
+# Shared by the loop's scripts (loop.sh): printing, checks, and cleanup of
+# every process the loop starts. Source it; it runs nothing by itself.
+# Everything else (make check-N, compare-N, bench, profiles) is Go, in
+# scripts/measure.
 
 # say prints a line of the script's own narration.
 say() { printf '%s\n' "$*"; }
@@ -42,10 +44,10 @@ bg() {
 # tool hey runs hey as a child of the go command): SIGTERM to each one's
 # process group, except a server stop_server has already signalled (a
 # second signal would cut its graceful shutdown short), then SIGKILL to
-# whatever is left after 15 s. The scripts start servers with a shutdown
-# timeout that fits in that (SHUTDOWN_FLAG). It is the EXIT trap, where
-# errexit still holds: hence every "|| true". A second Ctrl-C does not cut
-# it short.
+# whatever is left after 15 s (a server whose requests do not end within
+# its -shutdown-timeout, 10 s by default, is killed then). It is the EXIT
+# trap, where errexit still holds: hence every "|| true". A second Ctrl-C
+# does not cut it short.
 stop_all() {
   trap '' INT TERM
   local p live=()
@@ -94,11 +96,6 @@ check_number() {
   [[ $2 =~ ^[1-9][0-9]{0,8}$ ]] && (( $2 >= $3 && $2 <= $4 )) || die "$1=$2 must be a whole number from $3 to $4"
 }
 
-# SHUTDOWN_FLAG bounds a server's graceful shutdown so that it ends well
-# within stop_all's 15 s, even when it has to wait for stubborn requests
-# (up to three times the timeout: requests, stragglers, close hooks).
-SHUTDOWN_FLAG=(-shutdown-timeout 4s)
-
 # lock_folder DIR takes a lock on DIR for as long as the script runs, or
 # dies with one line if another run holds it: two runs writing the same
 # captures would spoil both.
@@ -106,11 +103,6 @@ lock_folder() {
   mkdir -p "$1"
   exec 9>"$1/.lock"
   flock -n 9 || die "another run is using $1 (make ${TARGET:-exercise-0} is already running?); wait for it, or set OUT_ROOT= to capture elsewhere"
-}
-
-# catalog_slug N prints the slug of exercise N from exercises/catalog.tsv.
-catalog_slug() {
-  awk -F'\t' -v n="$1" '$1 == n && $0 !~ /^#/ { print $2; found=1 } END { exit !found }' exercises/catalog.tsv
 }
 
 # seconds D prints a duration such as 10s or 10 as whole seconds.
@@ -139,19 +131,19 @@ start_server() {
   PIDS+=("$SERVER_PID")
 }
 
-# wait_ready URL LOG waits up to 20 s for the server to log that it
-# serves and for URL to answer 200, and dies with the server's last log
-# lines if it exits first. The log line matters: another program that
-# took the port between the port check and the server's start would
-# answer URL too.
+# wait_ready FILE LOG waits for the server to write its ready file
+# (-ready-file: it serves, and no other program that took the port
+# between the port check and the server's start), and dies with the
+# server's last log lines if it exits first. It waits a minute, as the Go
+# harness does (measure.ReadyTimeout): the first start seeds a database.
 wait_ready() {
-  local deadline=$((SECONDS + 20))
+  local deadline=$((SECONDS + 60))
   while [ $SECONDS -lt $deadline ]; do
+    [ -s "$1" ] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || server_died "$2"
-    grep -q 'msg=serving' "$2" 2>/dev/null && curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-    sleep 0.1
+    sleep 0.05
   done
-  die "the server did not answer $1 within 20 s (log: $2)"
+  die "the server did not write $1 within 60 s (log: $2)"
 }
 
 # stop_server LOG sends SIGTERM (a graceful shutdown) and waits for it.

@@ -27,7 +27,7 @@ func TestConcurrentAnswersAreRight(t *testing.T) {
 	defer cancel()
 	res := measure.CheckBodies(check, measure.BodyCheckOptions{
 		BaseURL:     "http://" + app.Addr().String(),
-		Mix:         measure.Mix{Users: app.Store().Users(), Unknown: 0.1}, // spread over every user
+		Mix:         measure.Mix{Users: app.Store().Users(), Unknown: 0.1}, // every user alike
 		Concurrency: goroutines,
 		Requests:    goroutines * each,
 		Client:      client,

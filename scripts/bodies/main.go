@@ -1,7 +1,8 @@
 // Command bodies checks the answers of the users service while a load runs:
-// it sends GET /users/{id} over varied ids from a few goroutines and counts
-// the answers whose status, headers or body are wrong. A status-code
-// counter such as hey's cannot see a 200 with the wrong body.
+// it sends GET /users/{id} from a few goroutines, with ids drawn from the
+// kit's standard request mix (measure.StandardMix), and counts the answers
+// whose status, headers or body are wrong. A status-code counter such as
+// hey's cannot see a 200 with the wrong body.
 //
 //	go run ./scripts/bodies -url http://localhost:8080 -users 10000 -duration 8s -o bodies.json
 //
@@ -22,17 +23,22 @@ import (
 )
 
 func main() {
+	mix := measure.StandardMix()
 	url := flag.String("url", "http://localhost:8080", "base `URL` of the users service")
-	users := flag.Int64("users", 10000, "ids 1..`n` exist")
+	flag.Int64Var(&mix.Users, "users", mix.Users, "ids 1..`n` exist (the server's -users)")
 	conc := flag.Int("c", 4, "`goroutines` sending at once")
 	duration := flag.Duration("duration", 5*time.Second, "how long to check")
 	out := flag.String("o", "", "write the result as JSON to this `file`")
 	flag.Parse()
+	if err := mix.Valid(); err != nil {
+		fmt.Fprintln(os.Stderr, "bodies:", err)
+		os.Exit(1)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
-	res := measure.CheckBodies(ctx, measure.BodyCheckOptions{BaseURL: *url, Users: *users, Concurrency: *conc, Client: client})
+	res := measure.CheckBodies(ctx, measure.BodyCheckOptions{BaseURL: *url, Mix: mix, Concurrency: *conc, Client: client})
 
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -41,7 +47,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	fmt.Printf("bodies: %d answers checked, %d wrong, %d without answer\n", res.Checked, res.Wrong, res.TransportErrors)
+	fmt.Printf("bodies: %d answers checked (mix: %s), %d wrong, %d without answer\n", res.Checked, res.Mix, res.Wrong, res.TransportErrors)
 	for _, e := range res.Examples {
 		fmt.Println("  wrong:", e)
 	}

@@ -13,9 +13,13 @@
 //  3. loads each in turn on loopback, every answer's body checked, while
 //     it captures a CPU and a wall-clock (fgprof) profile;
 //  4. compares: bodies all right; the share of the handler's wall-clock
-//     samples with the catalog's bottleneck function on the stack at most
-//     the catalog's share; throughput (or median latency) within the
-//     catalog's ratio of the solution's.
+//     samples with the bottleneck's function on the stack at most the
+//     answer key's share; throughput (or median latency) within the
+//     answer key's ratio of the solution's. The answer key is
+//     solutions/answers.tsv.
+//
+// Both loads send the kit's standard request mix (measure.StandardMix),
+// the one of make compare-N and make bench.
 //
 // The captures land in profiles/local/check/NN-slug/{yours,solution}. It
 // exits 0 on PASS, 1 on FAIL and 2 when it could not measure.
@@ -35,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/slowpath/slowpath/scripts/catalog"
 	"github.com/slowpath/slowpath/scripts/measure"
 	"github.com/slowpath/slowpath/server"
 )
@@ -44,18 +49,17 @@ func main() {
 	dir := flag.String("dir", "", "`folder` to check (default exercises/NN-slug)")
 	conc := flag.Int("c", 50, "`requests` in flight during each load")
 	dur := flag.Duration("d", 5*time.Second, "`duration` of each load")
-	hot := flag.Int64("hot", 100, "ids asked for: 1..`n`, the hot set, and one time in ten an unknown one")
 	out := flag.String("out", "", "`folder` for the captures (default profiles/local/check/NN-slug)")
 	jsonOut := flag.String("json", "", "also write the result as JSON to `file`")
 	skipTests := flag.Bool("skip-tests", false, "do not run the folder's tests")
 	flag.Parse()
 	if *n < 1 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: check -n N [-dir folder] [-json file]; N is an exercise number from exercises/catalog.tsv")
+		fmt.Fprintln(os.Stderr, "usage: check -n N [-dir folder] [-json file]; N is an exercise number (make help lists them)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := run(ctx, *n, *dir, *out, *conc, *dur, *hot, !*skipTests)
+	res, err := run(ctx, *n, *dir, *out, *conc, *dur, !*skipTests)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "check: could not measure:", err)
 		os.Exit(2)
@@ -72,15 +76,18 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, hot int64, tests bool) (measure.CheckResult, error) {
-	ex, err := measure.FindExercise("exercises/catalog.tsv", n)
+func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, tests bool) (measure.CheckResult, error) {
+	ex, err := catalog.Find(".", n)
 	if err != nil {
 		return measure.CheckResult{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
 	}
-	if dir == "" {
-		dir = filepath.Join("exercises", ex.Name())
+	if !ex.HasSolution() {
+		return measure.CheckResult{}, fmt.Errorf("exercise %d has nothing to fix: make check-1 checks the first exercise", n)
 	}
-	solution := filepath.Join("solutions", ex.Name())
+	if dir == "" {
+		dir = ex.Folder("exercises")
+	}
+	solution := ex.Folder("solutions")
 	if out == "" {
 		out = filepath.Join("profiles", "local", "check", ex.Name())
 	}
@@ -101,7 +108,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 
 	fmt.Fprintf(w, "\n2. Build both\n")
 	bins := filepath.Join(out, "bin")
-	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"))
+	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"), ex.Build...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -109,12 +116,12 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%s does not build: %v. Next: go vet %s", dir, err, pkgPath(dir)))
 		return verdict(w, ex, res), nil
 	}
-	solBin, err := measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"))
+	solBin, err := measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"), ex.Build...)
 	if err != nil {
 		return res, err
 	}
 
-	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Users: int64(server.DefaultConfig().Users), Hot: hot}
+	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: measure.StandardMix()}
 	fmt.Fprintf(w, "\n3. Load yours, then the solution, the same way\n")
 	if res.Yours, err = measureOne(ctx, ex, yoursBin, dir, filepath.Join(out, "yours"), opt); err != nil {
 		if ctx.Err() != nil {
@@ -165,7 +172,7 @@ func runTests(ctx context.Context, dir string) (bool, error) {
 
 // measureOne starts one program, loads it, stops it gracefully and
 // computes its side of the comparison.
-func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, opt measure.LoadOptions) (measure.CheckSide, error) {
+func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, opt measure.LoadOptions) (measure.CheckSide, error) {
 	w := os.Stdout
 	side := measure.CheckSide{Dir: dir, Captures: out}
 	if err := os.RemoveAll(out); err != nil {
@@ -191,48 +198,50 @@ func measureOne(ctx context.Context, ex measure.Exercise, bin, dir, out string, 
 	if len(m.Load.Examples) > 0 {
 		side.Example = m.Load.Examples[0]
 	}
-	side.Share = measure.CumShare(m.Wall, measure.HandlerFrames, ex.Bottleneck)
-	side.CPUShare = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Bottleneck)
-	if ex.Wait != nil {
-		side.WaitWall = measure.CumShare(m.Wall, measure.HandlerFrames, ex.Wait)
-		side.WaitCPU = measure.CumShare(m.CPU, measure.HandlerFrames, ex.Wait)
+	a := ex.Answer
+	side.Share = measure.CumShare(m.Wall, server.HandlerFrames, a.Bottleneck)
+	side.CPUShare = measure.CumShare(m.CPU, server.HandlerFrames, a.Bottleneck)
+	if a.Wait != nil {
+		side.WaitWall = measure.CumShare(m.Wall, server.HandlerFrames, a.Wait)
+		side.WaitCPU = measure.CumShare(m.CPU, server.HandlerFrames, a.Wait)
 	}
-	side.Samples = measure.TopFunctions(m.Wall, measure.HandlerFrames).Samples
-	side.CPUSamps = measure.TopFunctions(m.CPU, measure.HandlerFrames).Samples
+	side.Samples = measure.TopFunctions(m.Wall, server.HandlerFrames).Samples
+	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
 	return side, nil
 }
 
 // judge gives the reasons to fail, if any, from the two measurements.
-func judge(ex measure.Exercise, res measure.CheckResult) measure.CheckResult {
+func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	y, s := res.Yours, res.Solution
-	fn := ex.BottleneckName()
+	a := ex.Answer
+	fn := a.BottleneckName()
 	if !y.Right() {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d answers under load were wrong or missing, e.g. %s. Next: curl -si the request it names, and read %s/server.log", y.Wrong, y.Checked, y.Example, y.Captures))
 	}
-	if ex.Share >= 0 && y.Share > ex.Share {
+	if ex.Answer.Share >= 0 && y.Share > ex.Answer.Share {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%.0f%% of the handler's wall-clock samples still have %s on the stack (a fix keeps at most %.0f%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
-			100*y.Share, fn, 100*ex.Share, 100*s.Share, y.Captures))
+			100*y.Share, fn, 100*ex.Answer.Share, 100*s.Share, y.Captures))
 	}
-	switch ex.Metric {
+	switch ex.Answer.Metric {
 	case "rps":
 		res.Ratio = y.RPS / s.RPS
-		if res.Ratio < ex.Ratio {
+		if res.Ratio < ex.Answer.Ratio {
 			res.Reasons = append(res.Reasons, fmt.Sprintf("throughput %.0f req/s is ×%.2f of the solution's %.0f req/s in the same run (a fix reaches ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and look for what the handler still waits for",
-				y.RPS, res.Ratio, s.RPS, ex.Ratio, y.Captures))
+				y.RPS, res.Ratio, s.RPS, ex.Answer.Ratio, y.Captures))
 		}
 	case "p50":
 		res.Ratio = y.P50 / s.P50
-		if res.Ratio > ex.Ratio {
+		if res.Ratio > ex.Answer.Ratio {
 			res.Reasons = append(res.Reasons, fmt.Sprintf("median latency %.1f ms is ×%.2f of the solution's %.1f ms in the same run (a fix stays within ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and ask which waits could overlap",
-				1000*y.P50, res.Ratio, 1000*s.P50, ex.Ratio, y.Captures))
+				1000*y.P50, res.Ratio, 1000*s.P50, ex.Answer.Ratio, y.Captures))
 		}
 	}
 	return res
 }
 
 // verdict prints the comparison and the verdict, and returns res.
-func verdict(w *os.File, ex measure.Exercise, res measure.CheckResult) measure.CheckResult {
+func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	res.Pass = res.Tests && len(res.Reasons) == 0
 	if res.Yours.Checked > 0 {
 		y, s := res.Yours, res.Solution
@@ -244,13 +253,13 @@ func verdict(w *os.File, ex measure.Exercise, res measure.CheckResult) measure.C
 		fmt.Fprintf(w, "   %-28s %14s %14s\n", "wrong answers", fmt.Sprintf("%d of %d", y.Wrong, y.Checked), fmt.Sprintf("%d of %d", s.Wrong, s.Checked))
 		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck, wall clock", 100*y.Share, 100*s.Share)
 		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck, CPU", 100*y.CPUShare, 100*s.CPUShare)
-		if ex.Wait != nil {
+		if ex.Answer.Wait != nil {
 			fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "wait, wall clock", 100*y.WaitWall, 100*s.WaitWall)
 			fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "wait, CPU", 100*y.WaitCPU, 100*s.WaitCPU)
 		}
-		fmt.Fprintf(w, "   (share of the handler's samples with the bottleneck, %s, on the stack", ex.BottleneckName())
-		if ex.Wait != nil {
-			fmt.Fprintf(w, ",\n    or the wait, %s", strings.Trim(strings.ReplaceAll(ex.Wait.String(), `\`, ""), "^$"))
+		fmt.Fprintf(w, "   (share of the handler's samples with the bottleneck, %s, on the stack", ex.Answer.BottleneckName())
+		if ex.Answer.Wait != nil {
+			fmt.Fprintf(w, ",\n    or the wait, %s", ex.Answer.WaitName())
 		}
 		fmt.Fprintf(w, "; wall clock from fgprof.pprof, CPU from cpu.pprof)\n")
 		if min(y.CPUSamps, s.CPUSamps) < 100 {
@@ -259,7 +268,7 @@ func verdict(w *os.File, ex measure.Exercise, res measure.CheckResult) measure.C
 	}
 	if res.Pass {
 		what := "the bottleneck gone from the handler's wall clock, and throughput within reach of the solution's"
-		if ex.Metric == "p50" {
+		if ex.Answer.Metric == "p50" {
 			what = "the waits overlapped: median latency within reach of the solution's"
 		}
 		fmt.Fprintf(w, "\nPASS: %s. Right answers, %s.\nNext: read solutions/%s/README.md and compare your fix: diff -ru solutions/%s %s\n",

@@ -18,7 +18,7 @@ import (
 
 // BodyCheck says how many answers a check read and how many were wrong.
 type BodyCheck struct {
-	Users           int64    `json:"users"`            // ids 1..Users must answer SeedUser(id)
+	Mix             string   `json:"mix"`              // the request mix, as Mix.String says it
 	Concurrency     int      `json:"concurrency"`      // requests the check kept in flight
 	Checked         int      `json:"checked"`          // answers read
 	Wrong           int      `json:"wrong"`            // answers with a wrong status, header or body
@@ -40,8 +40,7 @@ func (c BodyCheck) RPS() float64 {
 // BodyCheckOptions says what CheckBodies sends.
 type BodyCheckOptions struct {
 	BaseURL     string // e.g. http://127.0.0.1:8080
-	Users       int64  // ids 1..Users exist
-	Hot         int64  // when above 0, known ids are drawn from 1..Hot only: a hot set, as real traffic has
+	Mix         Mix    // the ids asked for; the zero Mix means StandardMix
 	Concurrency int    // goroutines sending at once
 	Requests    int    // stop after this many; 0 means until the context ends
 	// Client sends the requests; nil means a client of its own that keeps
@@ -52,14 +51,15 @@ type BodyCheckOptions struct {
 const maxExamples = 5
 
 // CheckBodies sends GET /users/{id} from opt.Concurrency goroutines, with
-// ids drawn at random over 1..Users (or 1..Hot) and, one time in ten, just
-// past Users,
-// until ctx ends or opt.Requests are done. It checks every answer, not
+// ids drawn from opt.Mix, until ctx ends or opt.Requests are done. It checks every answer, not
 // only its status: a known id must answer 200 with the timing headers and
 // a body equal to server.SeedUser(id); an unknown one 404 with a JSON
 // error. The seed program of this kit answered 200 {"name":""} to almost
 // every request under load, and only a body check sees that.
 func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
+	if opt.Mix == (Mix{}) {
+		opt.Mix = StandardMix()
+	}
 	client := opt.Client
 	if client == nil {
 		tr := &http.Transport{MaxIdleConns: opt.Concurrency, MaxIdleConnsPerHost: opt.Concurrency, IdleConnTimeout: time.Minute}
@@ -68,7 +68,7 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 	}
 	var (
 		mu        sync.Mutex
-		res       = BodyCheck{Users: opt.Users, Concurrency: opt.Concurrency}
+		res       = BodyCheck{Mix: opt.Mix.String(), Concurrency: opt.Concurrency}
 		latencies []time.Duration
 		budget    atomic.Int64
 		wg        sync.WaitGroup
@@ -85,16 +85,9 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				if limitSet && budget.Add(-1) < 0 {
 					return
 				}
-				known := opt.Users
-				if opt.Hot > 0 && opt.Hot < known {
-					known = opt.Hot
-				}
-				id := 1 + rng.Int64N(known)
-				if rng.IntN(10) == 0 {
-					id = opt.Users + 1 + rng.Int64N(1000)
-				}
+				id, known := opt.Mix.Pick(rng)
 				sent := time.Now()
-				problem, transport := checkOne(ctx, client, opt.BaseURL, id, id <= opt.Users)
+				problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
 				took := time.Since(sent)
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server

@@ -17,7 +17,7 @@ import (
 func TestCheckBodiesPassesTheServer(t *testing.T) {
 	app := startServer(t)
 	res := CheckBodies(context.Background(), BodyCheckOptions{
-		BaseURL: "http://" + app.Addr().String(), Users: app.Store().Users(), Concurrency: 8, Requests: 400,
+		BaseURL: "http://" + app.Addr().String(), Mix: Mix{Users: app.Store().Users(), Hot: 10, Unknown: 0.1}, Concurrency: 8, Requests: 400,
 	})
 	if res.Checked != 400 || res.Wrong != 0 || res.TransportErrors != 0 {
 		t.Fatalf("%+v", res)
@@ -81,7 +81,7 @@ func seedServer(t *testing.T, conns int) string {
 // one connection, the same server answers right: the check must tell the
 // two apart.
 func TestCheckBodiesCatchesTheSeedBug(t *testing.T) {
-	opt := BodyCheckOptions{Users: 100, Concurrency: 16, Requests: 400}
+	opt := BodyCheckOptions{Mix: Mix{Users: 100}, Concurrency: 16, Requests: 400}
 
 	opt.BaseURL = seedServer(t, 1)
 	if res := CheckBodies(context.Background(), opt); res.Checked != 400 || res.Wrong != 0 || res.TransportErrors != 0 {

@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,20 +10,33 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/slowpath/slowpath/server"
 )
+
+// ReadyTimeout is how long Start waits for a program to serve. The first
+// start of a program seeds its database; a minute is ample, and a program
+// that takes longer is hung.
+const ReadyTimeout = time.Minute
+
+// StopTimeout is how long Stop waits after SIGTERM before it kills the
+// program: the server's graceful shutdown may take up to three of its
+// shutdown timeouts (requests, stragglers, close hooks), and a little
+// more to exit.
+var StopTimeout = 3*server.DefaultConfig().ShutdownTimeout + 5*time.Second
 
 // Build compiles the main package pkg (a path from the module root such
 // as ./exercises/01-audit-trail) into the folder out, with the go command
-// run in root, and returns the binary's path. Its command line is printed
-// to w first.
-func Build(ctx context.Context, w io.Writer, root, pkg, out string) (string, error) {
+// run in root and env (NAME=value, the catalog's build settings) added to
+// its environment, and returns the binary's path. Its command line is
+// printed to w first.
+func Build(ctx context.Context, w io.Writer, root, pkg, out string, env ...string) (string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
@@ -34,99 +46,97 @@ func Build(ctx context.Context, w io.Writer, root, pkg, out string) (string, err
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = root
-	fmt.Fprintf(w, "$ %s\n", strings.Join(cmd.Args, " "))
+	cmd.Env = append(os.Environ(), env...)
+	fmt.Fprintf(w, "$ %sgo build -o %s %s\n", prefix(env), bin, pkg)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
 	}
 	return bin, nil
 }
 
-// Program is a server of the kit (the baseline, an exercise or a
-// solution) running as its own process, on loopback ports the kernel
+// prefix writes env as a shell prefix: "A=1 B=2 ", or "".
+func prefix(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	return strings.Join(env, " ") + " "
+}
+
+// Program is a server of the kit (the baseline, an exercise, a solution or
+// the ceiling) running as its own process, on loopback ports the kernel
 // picked, for a measurement.
 type Program struct {
 	App   string // base URL of the app listener, http://127.0.0.1:port
 	Debug string // base URL of the debug listener
-	Log   string // path of the server's log (its stderr)
+	Log   string // path of the server's log (its stdout and stderr)
+	PID   int    // its process id, and the id of its process group
 
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // how the process ended, once done is closed
 }
 
-// servingLine is what server.Run logs once both listeners serve.
-var servingLine = regexp.MustCompile(`msg=serving app=(http://\S+)/users/42 debug=(http://\S+)/debug/pprof/`)
-
 // Start runs bin with dir as its working folder (where the files the
 // program writes land, its log server.log among them), on loopback ports
-// the kernel picks, with a graceful shutdown short enough for Stop, and
-// args after those. It returns once the program serves, and fails if it
-// exits first or takes longer than a minute.
+// the kernel picks, and args after those. It returns once the program
+// has written its ready file (server.Ready, dir/ready.json), and fails if
+// it exits first or takes longer than ReadyTimeout.
 func Start(ctx context.Context, w io.Writer, bin, dir string, args ...string) (*Program, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "server.log")
+	readyPath := filepath.Join(dir, "ready.json")
+	os.Remove(readyPath)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	args = append([]string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-shutdown-timeout", "4s"}, args...)
+	defer logFile.Close() // the child has its own copy
+	args = append([]string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-ready-file", readyPath}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C reaches the caller, which stops this once
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	fmt.Fprintf(w, "$ (cd %s && %s) 2> %s &\n", dir, strings.Join(cmd.Args, " "), logPath)
+	fmt.Fprintf(w, "$ (cd %s && %s) > %s 2>&1 &\n", dir, strings.Join(cmd.Args, " "), logPath)
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
 		return nil, err
 	}
-	p := &Program{Log: logPath, cmd: cmd, done: make(chan struct{})}
-	addrs := make(chan []string, 1)
-	copied := make(chan struct{})
-	go func() { // the log: copied to its file, scanned for the serving line
-		defer close(copied)
-		defer logFile.Close()
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			logFile.Write(append(sc.Bytes(), '\n'))
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrs <- m[1:]:
-				default:
-				}
-			}
-		}
-		io.Copy(logFile, stderr)
-	}()
+	p := &Program{Log: logPath, PID: cmd.Process.Pid, cmd: cmd, done: make(chan struct{})}
 	go func() {
-		<-copied // Wait closes the pipe: read it all first
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	select {
-	case m := <-addrs:
-		p.App, p.Debug = m[0], m[1]
-		return p, nil
-	case <-p.done:
-		return nil, fmt.Errorf("%s exited before serving (%v); its log:\n%s", bin, p.err, tail(logPath))
-	case <-time.After(time.Minute):
-		p.kill()
-		return nil, fmt.Errorf("%s did not serve within a minute; its log:\n%s", bin, tail(logPath))
-	case <-ctx.Done():
-		p.kill()
-		return nil, ctx.Err()
+	deadline := time.NewTimer(ReadyTimeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		if r, err := server.ReadReady(readyPath); err == nil {
+			if r.PID != p.PID {
+				p.kill()
+				return nil, fmt.Errorf("%s: the ready file names process %d, not %d", readyPath, r.PID, p.PID)
+			}
+			p.App, p.Debug = r.App, r.Debug
+			return p, nil
+		}
+		select {
+		case <-poll.C:
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited before serving (%v); its log:\n%s", bin, p.err, tail(logPath))
+		case <-deadline.C:
+			p.kill()
+			return nil, fmt.Errorf("%s did not serve within %s; its log:\n%s", bin, ReadyTimeout, tail(logPath))
+		case <-ctx.Done():
+			p.kill()
+			return nil, ctx.Err()
+		}
 	}
 }
 
 // Stop sends SIGTERM, the graceful shutdown, and waits for the program to
-// exit; after 20 s it kills it. It fails if the program exits with an
-// error or had already exited.
+// exit; after StopTimeout it kills it. It fails if the program exits with
+// an error or had already exited.
 func (p *Program) Stop() error {
 	select {
 	case <-p.done:
@@ -136,9 +146,9 @@ func (p *Program) Stop() error {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(StopTimeout):
 		p.kill()
-		return fmt.Errorf("the server did not stop within 20 s of SIGTERM; its log:\n%s", tail(p.Log))
+		return fmt.Errorf("the server did not stop within %s of SIGTERM; its log:\n%s", StopTimeout, tail(p.Log))
 	}
 	if p.err != nil {
 		return fmt.Errorf("the server exited with %v; its log:\n%s", p.err, tail(p.Log))
@@ -146,9 +156,13 @@ func (p *Program) Stop() error {
 	return nil
 }
 
+// Kill ends the program's process group at once and waits for it: for a
+// caller that gives up, never for a measurement's end.
+func (p *Program) Kill() { p.kill() }
+
 // kill ends the program's process group at once and waits for it.
 func (p *Program) kill() {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	syscall.Kill(-p.PID, syscall.SIGKILL)
 	<-p.done
 }
 
@@ -177,8 +191,7 @@ type LoadOptions struct {
 	Concurrency int           // requests in flight
 	Duration    time.Duration // length of the load
 	Capture     time.Duration // length of the CPU and wall-clock captures, taken after a 1 s warm-up
-	Users       int64         // the server's table holds ids 1..Users (its -users)
-	Hot         int64         // ids 1..Hot are asked for, and one time in ten an unknown one
+	Mix         Mix           // the ids asked for; the zero Mix means StandardMix
 }
 
 // Measurement is what one load of a program found.
@@ -197,12 +210,15 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	if secs < 1 || opt.Capture+2*time.Second > opt.Duration {
 		return m, fmt.Errorf("capture %s does not fit in a load of %s with a second on each side", opt.Capture, opt.Duration)
 	}
-	fmt.Fprintf(w, "   load: %d requests in flight for %s, ids 1..%d and unknown ones, every answer's body checked\n", opt.Concurrency, opt.Duration, opt.Hot)
+	if opt.Mix == (Mix{}) {
+		opt.Mix = StandardMix()
+	}
+	fmt.Fprintf(w, "   load: %d requests in flight for %s, every answer's body checked; mix: %s\n", opt.Concurrency, opt.Duration, opt.Mix)
 	loadCtx, cancel := context.WithTimeout(ctx, opt.Duration)
 	defer cancel()
 	loaded := make(chan BodyCheck, 1)
 	go func() {
-		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Users: opt.Users, Hot: opt.Hot, Concurrency: opt.Concurrency})
+		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency})
 	}()
 	select {
 	case <-time.After(time.Second):
@@ -215,11 +231,11 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		m.CPU, errCPU = capture(ctx, w, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.Debug, secs), filepath.Join(dir, "cpu.pprof"))
+		m.CPU, errCPU = Capture(ctx, w, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.Debug, secs), filepath.Join(dir, "cpu.pprof"))
 	}()
 	go func() {
 		defer wg.Done()
-		m.Wall, errWall = capture(ctx, w, fmt.Sprintf("%s/debug/fgprof?seconds=%d", p.Debug, secs), filepath.Join(dir, "fgprof.pprof"))
+		m.Wall, errWall = Capture(ctx, w, fmt.Sprintf("%s/debug/fgprof?seconds=%d", p.Debug, secs), filepath.Join(dir, "fgprof.pprof"))
 	}()
 	wg.Wait()
 	m.Load = <-loaded
@@ -232,9 +248,11 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	return m, nil
 }
 
-// capture saves one profile from url into path and parses it.
-func capture(ctx context.Context, w io.Writer, url, path string) (*profile.Profile, error) {
-	fmt.Fprintf(w, "$ curl -s -o %s '%s' &\n", path, url)
+// Fetch saves what url answers into path, printing the curl command that
+// does the same to w first, and returns it. A status other than 200 is an
+// error that quotes the answer.
+func Fetch(ctx context.Context, w io.Writer, url, path string) ([]byte, error) {
+	fmt.Fprintf(w, "$ curl -s -o %s '%s'\n", path, url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -252,6 +270,15 @@ func capture(ctx context.Context, w io.Writer, url, path string) (*profile.Profi
 		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, bytes.TrimSpace(body))
 	}
 	if err := os.WriteFile(path, body, 0o644); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// Capture saves one profile from url into path, as Fetch does, and parses it.
+func Capture(ctx context.Context, w io.Writer, url, path string) (*profile.Profile, error) {
+	body, err := Fetch(ctx, w, url, path)
+	if err != nil {
 		return nil, err
 	}
 	p, err := profile.ParseData(body)

@@ -9,16 +9,6 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// HandlerFrames matches the frames that mark a goroutine as handling a
-// request of the users service: the app's outermost handler, the step
-// runner and the store. A wall-clock profile (fgprof) samples every
-// goroutine, idle keep-alive connections and the runtime's own included,
-// so shares are computed over the samples whose stack holds one of these.
-// More than one frame is needed because runtime.GoroutineProfile keeps at
-// most 32 frames from the top of a stack: a deep database call loses its
-// outermost frames, (*App).ServeHTTP among them.
-var HandlerFrames = regexp.MustCompile(`^github\.com/slowpath/slowpath/server\.(\(\*App\)\.ServeHTTP|\(\*usersHandler\)\.|\(\*Store\)\.)`)
-
 // hiddenFrames are folded into their caller when a sample is charged to a
 // function: the scheduler, the runtime's syscall and lock plumbing, and the
 // profiler's label helpers say how a goroutine waits, not what it waits for.
@@ -185,14 +175,22 @@ func CumShare(p *profile.Profile, focus, fn *regexp.Regexp) float64 {
 	return ratio(in, focused)
 }
 
-// LabelShares divides the samples that carry label key by its values:
-// with the users service's pprof labels, LabelShares(cpu, "step") says how
-// the handler's CPU time splits among parse, db, render and added steps.
-func LabelShares(p *profile.Profile, key string) []FuncShare {
+// LabelShares divides the samples that have a frame matching focus and
+// carry label key by the label's values, and says what part of the
+// focused samples carry it: with the users service's pprof labels,
+// LabelShares(cpu, server.HandlerFrames, "step") says how the handler's
+// CPU time splits among parse, db, render and added steps. Samples of
+// other goroutines that inherited the labels (those a step starts) are
+// not the handler's and are left out, so no share exceeds 100%.
+func LabelShares(p *profile.Profile, focus *regexp.Regexp, key string) (shares []FuncShare, labelled float64) {
 	vi := valueIndex(p)
-	var total int64
+	var total, focused int64
 	by := map[string]int64{}
 	for _, s := range p.Sample {
+		if !hasFrame(s, focus) {
+			continue
+		}
+		focused += s.Value[vi]
 		vals := s.Label[key]
 		if len(vals) == 0 {
 			continue
@@ -200,12 +198,11 @@ func LabelShares(p *profile.Profile, key string) []FuncShare {
 		by[vals[0]] += s.Value[vi]
 		total += s.Value[vi]
 	}
-	var out []FuncShare
 	for k, v := range by {
-		out = append(out, FuncShare{Func: k, Value: v, Share: ratio(v, total)})
+		shares = append(shares, FuncShare{Func: k, Value: v, Share: ratio(v, total)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Value > out[j].Value })
-	return out
+	sort.Slice(shares, func(i, j int) bool { return shares[i].Value > shares[j].Value })
+	return shares, ratio(total, focused)
 }
 
 func ratio(a, b int64) float64 {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/slowpath/slowpath/server"
 )
 
 // wallProfile builds a profile shaped like fgprof's: a count and a time in
@@ -59,7 +61,7 @@ func TestSharesCountTheHandlerOnly(t *testing.T) {
 		// the handler in C, its stack cut at 32 frames above (*App).ServeHTTP
 		4: {"runtime.cgocall", "github.com/mattn/go-sqlite3._Cfunc_step", "github.com/slowpath/slowpath/server.(*Store).User"},
 	})
-	s := TopFunctions(p, HandlerFrames)
+	s := TopFunctions(p, server.HandlerFrames)
 	if s.Total != 1010 || s.Focused != 500 || s.Samples != 49+1+1 {
 		t.Fatalf("total %d, focused %d in %d samples; want 1010 and 500 in 51 (records of 490, 6 and 4)", s.Total, s.Focused, s.Samples)
 	}
@@ -75,23 +77,27 @@ func TestSharesCountTheHandlerOnly(t *testing.T) {
 	if !near(s.Of("github.com/mattn/go-sqlite3._Cfunc_step"), 0.008) {
 		t.Errorf("a cut stack in C is charged to %+v; want the cgo function at 0.8%%", s.Top)
 	}
-	if got := CumShare(p, HandlerFrames, regexp.MustCompile(`^main\.checkFraud$`)); !near(got, 0.98) {
+	if got := CumShare(p, server.HandlerFrames, regexp.MustCompile(`^main\.checkFraud$`)); !near(got, 0.98) {
 		t.Errorf("CumShare(checkFraud) = %v, want 0.98", got)
 	}
 }
 
 func TestLabelSharesAndARoundTrip(t *testing.T) {
-	p := wallProfile(map[int64][]string{30: {"a"}, 10: {"b"}, 60: {"c"}})
-	for i, s := range p.Sample {
+	// The handler's samples: 30 in db, 10 in render, 60 between the steps;
+	// and 50 of a goroutine that a step started, which inherited its label
+	// but is not the handler.
+	p := wallProfile(map[int64][]string{
+		30: {"a", runStep}, 10: {"b", runStep}, 60: {"c", appServe}, 50: {"worker", "runtime.goexit"},
+	})
+	for _, s := range p.Sample {
 		switch s.Value[1] {
 		case 30:
 			s.Label = map[string][]string{"step": {"db"}}
-		case 10:
+		case 10, 50:
 			s.Label = map[string][]string{"step": {"render"}}
 		}
-		_ = i
 	}
-	// What TopFunctions reads must survive the file format.
+	// What LabelShares reads must survive the file format.
 	var buf bytes.Buffer
 	if err := p.Write(&buf); err != nil {
 		t.Fatal(err)
@@ -100,8 +106,11 @@ func TestLabelSharesAndARoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := LabelShares(p, "step")
-	if len(got) != 2 || got[0].Func != "db" || !near(got[0].Share, 0.75) || got[1].Func != "render" {
-		t.Errorf("LabelShares = %+v, want db 75%%, render 25%% (unlabelled samples left out)", got)
+	got, labelled := LabelShares(p, server.HandlerFrames, "step")
+	if len(got) != 2 || got[0].Func != "db" || !near(got[0].Share, 0.75) || got[1].Func != "render" || !near(labelled, 0.4) {
+		t.Errorf("LabelShares = %+v, %v; want db 75%%, render 25%% of the 40%% of the handler's samples that carry a label", got, labelled)
+	}
+	if got, labelled := LabelShares(p, server.HandlerFrames, "tenant"); len(got) != 0 || labelled != 0 {
+		t.Errorf("a label no sample carries: %+v, %v", got, labelled)
 	}
 }

@@ -1,0 +1,390 @@
+// Command bench is make bench and make compare-N: programs loaded side by
+// side, in alternating rounds, with the ratios that say what each costs.
+//
+//	go run ./scripts/bench             # make bench: every group, with the answer key's goals
+//	go run ./scripts/bench -n 1        # make compare-N: exercise 1 and its solution, no goal
+//
+// The programs of a group are started together (on loopback ports the
+// kernel picks) and loaded one after the other, round after round, by the
+// same client (measure.CheckBodies) with the same request mix
+// (measure.StandardMix) and every answer checked, so that all of a group
+// see the same noise, and a fast wrong server is caught, not measured.
+// The groups of make bench:
+//   - the users service (exercise 0) against the ceiling (scripts/ceiling:
+//     the same bytes, and nothing else);
+//   - each exercise against its solution and, where the answer key has a
+//     vs-baseline goal, the baseline too, which the solution should come
+//     close to.
+//
+// It prints each program's median throughput, p50 and p99 over the rounds
+// with every round's throughput, then the ratios with their goals from
+// solutions/answers.tsv; a goal is reported, never enforced: benchmarks
+// report, tests assert. It writes the same table to bench.txt and the
+// rounds to rounds.json in its folder.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/scripts/measure"
+)
+
+func main() {
+	n := flag.Int("n", -1, "compare exercise `N` and its solution only (make compare-N)")
+	rounds := flag.Int("rounds", 5, "`rounds` per group")
+	round := flag.Duration("round", 4*time.Second, "`duration` of one program's load in a round")
+	conc := flag.Int("c", 50, "`requests` in flight")
+	out := flag.String("out", "", "`folder` for the programs' logs and the results (default profiles/local/bench, or profiles/local/compare/NN-slug)")
+	flag.Parse()
+	if flag.NArg() > 0 || *rounds < 1 || *rounds > 99 || *round < time.Second || *conc < 1 || *conc > 10000 {
+		fmt.Fprintln(os.Stderr, "usage: bench [-n N] [-rounds 1..99] [-round 1s or more] [-c 1..10000]")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *n, *rounds, *round, *conc, *out); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "bench: interrupted; every program it started is stopped")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// program is one server of a group.
+type program struct {
+	label string // baseline, ceiling, exercise-1, solution-1, baseline-1
+	pkg   string // ./exercises/00-baseline
+	build []string
+	proc  *measure.Program
+	runs  []measure.BodyCheck // one per round
+}
+
+// group is programs loaded in the same rounds, and the ratios asked of them.
+type group struct {
+	programs []*program
+	ratios   []ratio
+	p50      *p50Goal
+}
+
+// ratio is a's throughput over b's, with its goal, if any.
+type ratio struct {
+	a, b string
+	goal *catalog.Goal
+	// checkClient: the ratio's verdict needs b (the ceiling) clearly
+	// faster than a, or it measures the client.
+	checkClient bool
+}
+
+// p50Goal is a program's median latency against a bound.
+type p50Goal struct {
+	label string
+	goal  catalog.Goal
+}
+
+func run(ctx context.Context, only, rounds int, round time.Duration, conc int, out string) error {
+	exs, err := catalog.Read(".")
+	if err != nil {
+		return fmt.Errorf("%v (run it from the repository's top folder)", err)
+	}
+	var groups []*group
+	var title string
+	if only >= 0 {
+		e, ok := find(exs, only)
+		if !ok {
+			return fmt.Errorf("no exercise %d in %s: make help lists them", only, catalog.CatalogFile)
+		}
+		if !e.HasSolution() {
+			return fmt.Errorf("exercise %d has no solution: make bench compares it with the ceiling", only)
+		}
+		groups = append(groups, &group{
+			programs: []*program{newProgram(fmt.Sprintf("exercise-%d", only), e, "exercises"), newProgram(fmt.Sprintf("solution-%d", only), e, "solutions")},
+			ratios:   []ratio{{a: fmt.Sprintf("exercise-%d", only), b: fmt.Sprintf("solution-%d", only)}},
+		})
+		title = "make compare-" + fmt.Sprint(only)
+		if out == "" {
+			out = filepath.Join("profiles", "local", "compare", e.Name())
+		}
+	} else {
+		base, _ := find(exs, 0)
+		g := &group{programs: []*program{newProgram("baseline", base, "exercises"), {label: "ceiling", pkg: "./scripts/ceiling"}}}
+		r := ratio{a: "baseline", b: "ceiling", checkClient: true}
+		if goal, ok := base.Answer.Goal("vs-ceiling"); ok {
+			r.goal = &goal
+		}
+		g.ratios = append(g.ratios, r)
+		groups = append(groups, g)
+		for _, e := range exs {
+			if !e.HasSolution() {
+				continue
+			}
+			ex, sol := fmt.Sprintf("exercise-%d", e.Number), fmt.Sprintf("solution-%d", e.Number)
+			g := &group{programs: []*program{newProgram(ex, e, "exercises"), newProgram(sol, e, "solutions")}}
+			r := ratio{a: ex, b: sol}
+			if goal, ok := e.Answer.Goal("vs-solution"); ok {
+				r.goal = &goal
+			}
+			g.ratios = append(g.ratios, r)
+			if goal, ok := e.Answer.Goal("vs-baseline"); ok {
+				bl := fmt.Sprintf("baseline-%d", e.Number)
+				g.programs = append(g.programs, newProgram(bl, base, "exercises"))
+				g.ratios = append(g.ratios, ratio{a: sol, b: bl, goal: &goal})
+			}
+			if goal, ok := e.Answer.Goal("p50"); ok {
+				g.p50 = &p50Goal{label: sol, goal: goal}
+			}
+			groups = append(groups, g)
+		}
+		title = "make bench"
+		if out == "" {
+			out = filepath.Join("profiles", "local", "bench")
+		}
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	w := os.Stdout
+	mix := measure.StandardMix()
+	fmt.Fprintf(w, "== %s: %d requests in flight, %d alternating rounds of %s per group; mix: %s ==\n", title, conc, rounds, round, mix)
+
+	// Build each package once, before anything runs.
+	bins := map[string]string{}
+	fmt.Fprintf(w, "\nBuild\n")
+	for _, g := range groups {
+		for _, p := range g.programs {
+			if _, done := bins[p.pkg]; done {
+				continue
+			}
+			bin, err := measure.Build(ctx, w, ".", p.pkg, filepath.Join(out, "bin", strings.ReplaceAll(strings.TrimPrefix(p.pkg, "./"), "/", "-")), p.build...)
+			if err != nil {
+				return err
+			}
+			bins[p.pkg] = bin
+		}
+	}
+	for _, g := range groups {
+		if err := runGroup(ctx, w, g, bins, out, mix, rounds, round, conc); err != nil {
+			return err
+		}
+	}
+
+	table := &strings.Builder{}
+	fmt.Fprintf(table, "== %s: %d in flight, %d alternating rounds of %s per group, on %d cores, %s ==\n", title, conc, rounds, round, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(table, "mix: %s; client: measure.CheckBodies, every answer checked\n", mix)
+	printTable(table, groups, only < 0)
+	fmt.Fprintf(w, "\n%s", table)
+	if err := os.WriteFile(filepath.Join(out, "bench.txt"), []byte(table.String()), 0o644); err != nil {
+		return err
+	}
+	return writeRounds(filepath.Join(out, "rounds.json"), groups)
+}
+
+func find(exs []catalog.Exercise, n int) (catalog.Exercise, bool) {
+	for _, e := range exs {
+		if e.Number == n {
+			return e, true
+		}
+	}
+	return catalog.Exercise{}, false
+}
+
+func newProgram(label string, e catalog.Exercise, kind string) *program {
+	return &program{label: label, pkg: "./" + e.Folder(kind), build: e.Build}
+}
+
+// runGroup starts a group's programs, checks each one's answers under
+// load, loads them in alternating rounds and stops them gracefully.
+func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string, out string, mix measure.Mix, rounds int, round time.Duration, conc int) error {
+	var labels []string
+	for _, p := range g.programs {
+		labels = append(labels, p.label)
+	}
+	fmt.Fprintf(w, "\n%s\n", strings.Join(labels, ", "))
+	defer func() { // on any failure, nothing is left running
+		for _, p := range g.programs {
+			if p.proc != nil && !p.proc.Exited() {
+				p.proc.Kill()
+			}
+		}
+	}()
+	for _, p := range g.programs {
+		var err error
+		if p.proc, err = measure.Start(ctx, w, bins[p.pkg], mustAbs(filepath.Join(out, p.label))); err != nil {
+			return fmt.Errorf("%s: %w", p.label, err)
+		}
+	}
+	for _, p := range g.programs {
+		fmt.Fprintf(w, "%s: warm-up, and a check that it answers right under load (not counted)\n", p.label)
+		res, err := load(ctx, p, mix, 2*time.Second, conc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "   %d answers, all right\n", res.Checked)
+	}
+	for r := 1; r <= rounds; r++ {
+		var line []string
+		for _, p := range g.programs {
+			res, err := load(ctx, p, mix, round, conc)
+			if err != nil {
+				return err
+			}
+			p.runs = append(p.runs, res)
+			line = append(line, fmt.Sprintf("%s %.0f req/s", p.label, res.RPS()))
+		}
+		fmt.Fprintf(w, "round %d of %d: %s\n", r, rounds, strings.Join(line, ", "))
+	}
+	for _, p := range g.programs {
+		err := p.proc.Stop()
+		p.proc = nil
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.label, err)
+		}
+	}
+	return nil
+}
+
+// load runs one checked load of p and fails on any wrong or missing answer.
+func load(ctx context.Context, p *program, mix measure.Mix, d time.Duration, conc int) (measure.BodyCheck, error) {
+	lctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	res := measure.CheckBodies(lctx, measure.BodyCheckOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc})
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if p.proc.Exited() {
+		return res, fmt.Errorf("%s exited during its load; its log: %s", p.label, p.proc.Log)
+	}
+	if res.Checked == 0 || res.Wrong+res.TransportErrors > 0 {
+		ex := ""
+		if len(res.Examples) > 0 {
+			ex = ", e.g. " + res.Examples[0]
+		}
+		return res, fmt.Errorf("%s gave %d wrong and %d missing answers of %d under load%s: its throughput would mean nothing (log: %s)",
+			p.label, res.Wrong, res.TransportErrors, res.Checked, ex, p.proc.Log)
+	}
+	return res, nil
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// median returns the median of v, the mean of the middle two for an even
+// count.
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[n/2]
+}
+
+func each(runs []measure.BodyCheck, f func(measure.BodyCheck) float64) []float64 {
+	out := make([]float64, len(runs))
+	for i, r := range runs {
+		out[i] = f(r)
+	}
+	return out
+}
+
+func rps(r measure.BodyCheck) float64 { return r.RPS() }
+
+// printTable writes the rows and the ratios; withGoals is false for
+// make compare-N, whose ratio has no goal.
+func printTable(w io.Writer, groups []*group, withGoals bool) {
+	fmt.Fprintf(w, "%-12s %14s %10s %10s   %s\n", "", "throughput", "p50", "p99", "throughput of each round")
+	byLabel := map[string]*program{}
+	for _, g := range groups {
+		for _, p := range g.programs {
+			byLabel[p.label] = p
+			var rounds []string
+			for _, r := range p.runs {
+				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS()))
+			}
+			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, median(each(p.runs, rps)),
+				1000*median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P50 })),
+				1000*median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P99 })),
+				strings.Join(rounds, " "))
+		}
+	}
+	for _, g := range groups {
+		for _, r := range g.ratios {
+			a, b := byLabel[r.a], byLabel[r.b]
+			var q []float64
+			var shown []string
+			for i := range a.runs {
+				q = append(q, a.runs[i].RPS()/b.runs[i].RPS())
+				shown = append(shown, fmt.Sprintf("%.2f", q[i]))
+			}
+			m := median(q)
+			line := fmt.Sprintf("%s/%s throughput: ×%.2f (rounds: %s)", r.a, r.b, m, strings.Join(shown, " "))
+			switch {
+			case r.checkClient && m > 1/1.1:
+				line += fmt.Sprintf("; no verdict: the %s is not clearly faster than the %s (×%.2f of it, want ×1.1 or more), so the client, not the servers, set the pace", r.b, r.a, 1/m)
+			case withGoals && r.goal != nil:
+				line += "; goal " + verdict(*r.goal, m)
+			}
+			fmt.Fprintln(w, line)
+		}
+		if withGoals && g.p50 != nil {
+			p := byLabel[g.p50.label]
+			v := median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P50 }))
+			fmt.Fprintf(w, "%s p50: %.1f ms; goal %s\n", p.label, 1000*v, verdict(g.p50.goal, v))
+		}
+	}
+}
+
+// verdict says whether v meets goal g.
+func verdict(g catalog.Goal, v float64) string {
+	op := "≥"
+	if g.AtMost {
+		op = "≤"
+	}
+	bound := fmt.Sprintf("%.2f", g.Bound)
+	if g.What == "p50" {
+		bound = time.Duration(g.Bound * float64(time.Second)).String()
+	}
+	if g.Met(v) {
+		return op + " " + bound + ": meets it"
+	}
+	return op + " " + bound + ": misses it"
+}
+
+// writeRounds keeps every round of every program, for a table made later.
+func writeRounds(path string, groups []*group) error {
+	type row struct {
+		Label  string              `json:"label"`
+		Rounds []measure.BodyCheck `json:"rounds"`
+	}
+	var rows []row
+	for _, g := range groups {
+		for _, p := range g.programs {
+			rows = append(rows, row{p.label, p.runs})
+		}
+	}
+	b, _ := json.MarshalIndent(rows, "", "  ")
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

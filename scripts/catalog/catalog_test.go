@@ -1,0 +1,169 @@
+package catalog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTheKitsCatalog reads the kit's own catalog and answer key: every
+// exercise has its folders with a main.go, numbers run from 0 without a
+// gap, every exercise but the baseline has a bottleneck that names a
+// function its folder declares, and the learner's catalog names no
+// function at all.
+func TestTheKitsCatalog(t *testing.T) {
+	exs, err := Read("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) < 2 || exs[0].Number != 0 || exs[0].HasSolution() || exs[0].Answer.Bottleneck != nil {
+		t.Fatalf("catalog starts with %+v, want the baseline, then exercises", exs[0])
+	}
+	if _, ok := exs[0].Answer.Goal("vs-ceiling"); !ok {
+		t.Error("the baseline has no vs-ceiling goal for make bench")
+	}
+	learner, _ := os.ReadFile("../../" + CatalogFile)
+	for i, e := range exs {
+		if e.Number != i {
+			t.Errorf("line %d is exercise %d, want %d: numbers run from 0 without a gap", i+1, e.Number, i)
+		}
+		kinds := []string{"exercises"}
+		if e.HasSolution() {
+			kinds = append(kinds, "solutions")
+		}
+		for _, kind := range kinds {
+			if _, err := os.Stat(filepath.Join("../..", e.Folder(kind), "main.go")); err != nil {
+				t.Errorf("exercise %d: %v", e.Number, err)
+			}
+		}
+		if !e.HasSolution() {
+			continue
+		}
+		if e.Answer.Bottleneck == nil {
+			t.Errorf("exercise %d has no bottleneck in %s", e.Number, AnswersFile)
+			continue
+		}
+		// The function the bottleneck names must be declared in the folder:
+		// a rename would leave the kit measuring nothing.
+		src := ""
+		files, _ := filepath.Glob(filepath.Join("../..", e.Folder("exercises"), "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			src += string(b)
+		}
+		name := e.Answer.BottleneckName()
+		method := name[strings.LastIndex(name, ".")+1:]
+		for _, m := range strings.Split(strings.Trim(method, "()"), "|") {
+			if !strings.Contains(src, " "+m+"(") {
+				t.Errorf("exercise %d: bottleneck %s, but %s declares no function %s", e.Number, name, e.Folder("exercises"), m)
+			}
+		}
+		for _, cause := range []string{name, strings.TrimPrefix(name, "main."), e.Answer.Bottleneck.String()} {
+			if strings.Contains(string(learner), cause) {
+				t.Errorf("%s names %s, the bottleneck of exercise %d: the learner's catalog names features, never causes", CatalogFile, cause, e.Number)
+			}
+		}
+	}
+}
+
+// write puts a header and lines into a file of a temporary folder.
+func write(t *testing.T, name string, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const answersHeader = "number\tbottleneck\twait\tshare\tmetric\tratio\tfloor\tbench"
+
+func TestParseAnswers(t *testing.T) {
+	good := []string{"5", `main\.warm$`, `^time\.Sleep$`, "0.2", "rps", "0.8", "-", "vs-solution<=0.5 vs-baseline>=0.9"}
+	path := write(t, "a.tsv", "# comment", answersHeader, strings.Join(good, "\t"),
+		"6\tmain\\.f$\t-\t-\tp50\t1.25\t50ms\tp50<=55ms")
+	got, err := ReadAnswers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := got[5]
+	if a.Wait == nil || a.Share != 0.2 || a.Ratio != 0.8 || a.BottleneckName() != "main.warm" || a.WaitName() != "time.Sleep" || len(a.Bench) != 2 {
+		t.Errorf("parsed %+v", a)
+	}
+	if g, ok := a.Goal("vs-solution"); !ok || !g.AtMost || g.Bound != 0.5 || !g.Met(0.4) || g.Met(0.6) || g.String() != "vs-solution<=0.5" {
+		t.Errorf("vs-solution goal %+v", g)
+	}
+	if p := got[6]; p.Share != -1 || p.Floor != 50*time.Millisecond {
+		t.Errorf("p50 row: %+v", p)
+	} else if g, _ := p.Goal("p50"); g.Bound != 0.055 || g.String() != "p50<=55ms" {
+		t.Errorf("p50 goal %+v (%s)", g, g)
+	}
+	bad := map[string]func([]string){
+		"nine columns":      func(c []string) { c[7] = c[7] + "\tx" },
+		"number":            func(c []string) { c[0] = "x" },
+		"number 05":         func(c []string) { c[0] = "05" },
+		"regexp":            func(c []string) { c[1] = "main.(" },
+		"no bottleneck":     func(c []string) { c[1] = "-" },
+		"wait regexp":       func(c []string) { c[2] = "time.(" },
+		"share at 50%":      func(c []string) { c[3] = "0.5" },
+		"metric":            func(c []string) { c[4] = "p99" },
+		"rps ratio above 1": func(c []string) { c[5] = "1.2" },
+		"p50 without floor": func(c []string) { c[4], c[5] = "p50", "1.2" },
+		"floor on rps":      func(c []string) { c[6] = "50ms" },
+		"p50 ratio below 1": func(c []string) { c[4], c[5], c[6] = "p50", "0.8", "50ms" },
+		"goal name":         func(c []string) { c[7] = "vs-ceilling>=0.8" },
+		"goal bound":        func(c []string) { c[7] = "vs-solution<=half" },
+		"goal duration":     func(c []string) { c[7] = "p50<=55" },
+		"baseline fixed":    func(c []string) { c[0] = "0" },
+	}
+	for name, mutate := range bad {
+		c := append([]string(nil), good...)
+		mutate(c)
+		if _, err := ReadAnswers(write(t, "bad.tsv", answersHeader, strings.Join(c, "\t"))); err == nil {
+			t.Errorf("%s: %q parsed without error", name, c)
+		}
+	}
+}
+
+func TestReadCatalog(t *testing.T) {
+	// Columns are found by name: another order reads the same.
+	path := write(t, "c.tsv", "slug\tnumber\tbuild\ttitle", "leak-hunt\t9\tGOEXPERIMENT=goroutineleakprofile\tA title")
+	exs, err := ReadCatalog(path)
+	if err != nil || len(exs) != 1 {
+		t.Fatalf("%+v, %v", exs, err)
+	}
+	if e := exs[0]; e.Name() != "09-leak-hunt" || e.Title != "A title" || len(e.Build) != 1 || e.Build[0] != "GOEXPERIMENT=goroutineleakprofile" || e.Folder("solutions") != "solutions/09-leak-hunt" {
+		t.Errorf("parsed %+v", e)
+	}
+	for name, lines := range map[string][]string{
+		"no header":     {"# only comments"},
+		"missing build": {"number\tslug\ttitle", "1\ta\tA"},
+		"bad slug":      {"number\tslug\ttitle\tbuild", "1\tA B\tA\t-"},
+		"bad build":     {"number\tslug\ttitle\tbuild", "1\ta\tA\tgoexperiment"},
+		"twice":         {"number\tslug\ttitle\tbuild", "1\ta\tA\t-", "1\tb\tB\t-"},
+	} {
+		if _, err := ReadCatalog(write(t, "bad.tsv", lines...)); err == nil {
+			t.Errorf("%s: read without error", name)
+		}
+	}
+}
+
+func TestReadJoinsBothFiles(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "exercises"), 0o755)
+	os.MkdirAll(filepath.Join(root, "solutions"), 0o755)
+	os.WriteFile(filepath.Join(root, CatalogFile), []byte("number\tslug\ttitle\tbuild\n0\tbaseline\tB\t-\n1\ta\tA\t-\n"), 0o644)
+	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\n"), 0o644)
+	if _, err := Read(root); err == nil || !strings.Contains(err.Error(), "no line for exercise 1") {
+		t.Errorf("an exercise without its answer: %v", err)
+	}
+	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\n1\tmain\\.f$\t-\t0.2\trps\t0.5\t-\t-\n2\tmain\\.g$\t-\t0.2\trps\t0.5\t-\t-\n"), 0o644)
+	if _, err := Read(root); err == nil || !strings.Contains(err.Error(), "exercise 2 is not in") {
+		t.Errorf("an answer without its exercise: %v", err)
+	}
+}

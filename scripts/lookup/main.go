@@ -1,0 +1,81 @@
+// Command lookup answers the Makefile's and the loop's questions about the
+// exercises, from the kit's catalog (scripts/catalog), so that no shell
+// script reads the catalog itself:
+//
+//	go run ./scripts/lookup help                 # the exercises' lines of make help
+//	go run ./scripts/lookup folder exercises 1   # exercises/01-audit-trail
+//	go run ./scripts/lookup build 1              # the environment go build needs, NAME=value a line
+//
+// Run it from the repository's top folder. It prints one line of error
+// and exits 1 for an exercise that does not exist, with the hint to try.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/slowpath/slowpath/scripts/catalog"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N")
+	}
+	exs, err := catalog.Read(".")
+	if err != nil {
+		return fmt.Errorf("%v (run it from the repository's top folder)", err)
+	}
+	switch {
+	case args[0] == "help" && len(args) == 1:
+		for _, e := range exs {
+			fmt.Printf("  %-16s run, load and profile exercise %d: %s\n", fmt.Sprintf("exercise-%d", e.Number), e.Number, e.Title)
+		}
+		return nil
+	case args[0] == "folder" && len(args) == 3:
+		kind := args[1]
+		if kind != "exercises" && kind != "solutions" {
+			return fmt.Errorf("kind %q: want exercises or solutions", kind)
+		}
+		e, err := find(exs, args[2])
+		if err != nil {
+			return err
+		}
+		if kind == "solutions" && !e.HasSolution() {
+			return fmt.Errorf("exercise %d has no solution: it is the service with nothing added; make exercise-%d runs it", e.Number, e.Number)
+		}
+		fmt.Println(e.Folder(kind))
+		return nil
+	case args[0] == "build" && len(args) == 2:
+		e, err := find(exs, args[1])
+		if err != nil {
+			return err
+		}
+		for _, kv := range e.Build {
+			fmt.Println(kv)
+		}
+		return nil
+	}
+	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N")
+}
+
+// find returns exercise s of exs, s as the learner typed it.
+func find(exs []catalog.Exercise, s string) (catalog.Exercise, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || strconv.Itoa(n) != s {
+		return catalog.Exercise{}, fmt.Errorf("exercise number %q is not a number: make help lists them", s)
+	}
+	for _, e := range exs {
+		if e.Number == n {
+			return e, nil
+		}
+	}
+	return catalog.Exercise{}, fmt.Errorf("no exercise %d in %s: make help lists them", n, catalog.CatalogFile)
+}

@@ -1,0 +1,180 @@
+package measure
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/slowpath/slowpath/server"
+)
+
+// Summary is what the loop's summary found in one folder of captures, as
+// numbers: scripts/summary writes it as JSON beside the text, for the
+// tools and tests that need the numbers, so that none of them reads the
+// text a learner reads.
+type Summary struct {
+	Name        string    `json:"name"`
+	Concurrency int       `json:"concurrency"` // hey's requests in flight
+	Hey         HeyReport `json:"hey"`         // go tool hey on one URL
+	Bodies      BodyCheck `json:"bodies"`      // the body check beside it, over the standard mix
+	// CPU and Wall are how the request handlers' samples divide among
+	// functions, in cpu.pprof and fgprof.pprof.
+	CPU  Shares `json:"cpu"`
+	Wall Shares `json:"wall"`
+	// Steps divides the handlers' CPU samples that carry a step label
+	// among the steps; StepsShare is their part of the handlers' CPU.
+	Steps      []FuncShare `json:"steps"`
+	StepsShare float64     `json:"steps_share"`
+	// Right is true when answers were checked and none was wrong or missing.
+	Right bool `json:"right"`
+}
+
+const topN = 8
+
+// Summarize reads the captures of one run of the loop in dir (hey.txt,
+// bodies.json, cpu.pprof, fgprof.pprof, and the block, mutex and trace
+// captures if there), and writes the loop's summary to w: throughput and
+// latency with the mix each comes from, the answers checked, Little's
+// law, where the request handlers spend their time on CPU and on the wall
+// clock, and the commands that open each capture. It fails when a capture
+// is missing or unreadable.
+func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
+	s := Summary{Name: name, Concurrency: conc}
+	path := func(f string) string { return filepath.Join(dir, f) }
+	f, err := os.Open(path("hey.txt"))
+	if err != nil {
+		return s, err
+	}
+	s.Hey, err = ParseHey(f)
+	f.Close()
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", path("hey.txt"), err)
+	}
+	b, err := os.ReadFile(path("bodies.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &s.Bodies)
+	}
+	if err != nil {
+		return s, fmt.Errorf("cannot read %s: %w", path("bodies.json"), err)
+	}
+	cpu, errCPU := ReadProfile(path("cpu.pprof"))
+	wall, errWall := ReadProfile(path("fgprof.pprof"))
+	if errCPU != nil || errWall != nil {
+		return s, fmt.Errorf("missing capture: %v %v", errCPU, errWall)
+	}
+	hey, bodies := s.Hey, s.Bodies
+
+	fmt.Fprintf(w, "\n== %s: %d concurrent for %.1f s ==\n\n", name, conc, hey.Total)
+	fmt.Fprintf(w, "Load (go tool hey, every request for one URL: %s)\n", path("hey.txt"))
+	fmt.Fprintf(w, "  throughput   %.0f req/s\n", hey.RPS)
+	fmt.Fprintf(w, "  latency      p50 %s   p95 %s   p99 %s   mean %s\n",
+		ms(hey.Percentiles[50]), ms(hey.Percentiles[95]), ms(hey.Percentiles[99]), ms(hey.Average))
+	var codes []string
+	for _, c := range hey.StatusCodes() {
+		codes = append(codes, fmt.Sprintf("%d × %d", hey.Status[c], c))
+	}
+	fmt.Fprintf(w, "  answers      %s; %d non-2xx, %d transport errors\n", strings.Join(codes, ", "), hey.Non2xx(), hey.TransportErrors())
+	for msg, n := range hey.Errors {
+		fmt.Fprintf(w, "               %d × %s\n", n, msg)
+	}
+	fmt.Fprintf(w, "Answers checked (scripts/bodies, %d more requests in flight, the standard mix: %s)\n", bodies.Concurrency, bodies.Mix)
+	fmt.Fprintf(w, "  bodies       %d answers checked: %d wrong, %d without answer; p50 %s, p99 %s\n",
+		bodies.Checked, bodies.Wrong, bodies.TransportErrors, ms(bodies.P50), ms(bodies.P99))
+	for _, e := range bodies.Examples {
+		fmt.Fprintf(w, "               wrong: %s\n", e)
+	}
+
+	if hey.Average > 0 {
+		predicted := float64(conc) / hey.Average
+		fmt.Fprintf(w, "\nLittle's law, for hey: %d in flight / %s mean latency = %.0f req/s predicted; hey measured %.0f req/s (×%.2f)\n",
+			conc, ms(hey.Average), predicted, hey.RPS, hey.RPS/predicted)
+	}
+
+	s.CPU = TopFunctions(cpu, server.HandlerFrames)
+	s.Wall = TopFunctions(wall, server.HandlerFrames)
+	cs, ws := s.CPU, s.Wall
+	fmt.Fprintf(w, "\nWhere request handling spends its time, under both loads (share of the handler's samples; runtime frames folded into their caller)\n")
+	left := fmt.Sprintf("CPU: cpu.pprof, %.2f s (%.0f%% of all)", seconds(cs.Focused), 100*cs.FocusedShare())
+	right := fmt.Sprintf("wall clock: fgprof.pprof, %.0f s (%.0f%% of all)", seconds(ws.Focused), 100*ws.FocusedShare())
+	fmt.Fprintf(w, "  %-52s %s\n", left, right)
+	for i := 0; i < topN; i++ {
+		l, r := cell(cs.Top, i), cell(ws.Top, i)
+		if l == "" && r == "" {
+			break
+		}
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-52s %s", l, r), " "))
+	}
+	if cs.Samples < 100 {
+		fmt.Fprintf(w, "  (the CPU column rests on %d samples, one per 10 ms on CPU: its shares are rough)\n", cs.Samples)
+	}
+	s.Steps, s.StepsShare = LabelShares(cpu, server.HandlerFrames, "step")
+	if len(s.Steps) == 0 {
+		fmt.Fprintf(w, "  CPU by step: no CPU sample of the handler carries a step label (pprof label step)\n")
+	} else {
+		var parts []string
+		for _, st := range s.Steps {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", st.Func, 100*st.Share))
+		}
+		fmt.Fprintf(w, "  CPU by step (pprof label step, carried by %.0f%% of the handler's CPU samples; the rest ran between the steps): %s\n",
+			100*s.StepsShare, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, "  fgprof samples every goroutine, idle connections and the runtime's included: only the handler's share is shown;\n")
+	fmt.Fprintf(w, "  its seconds add up over goroutines (100 goroutines waiting for 5 s make 500 s).\n")
+	if wall.DurationNanos > 0 {
+		inside := float64(ws.Focused) / float64(wall.DurationNanos)
+		fmt.Fprintf(w, "  Inside the handler: %.1f requests on average (handler seconds / %.0f s captured), of the %d in flight",
+			inside, seconds(wall.DurationNanos), conc+bodies.Concurrency)
+		fmt.Fprintf(w, " (%d from hey, %d from the body check);\n  the others were in the network, in the kernel, in hey, or waiting for a CPU.\n", conc, bodies.Concurrency)
+	}
+
+	fmt.Fprintf(w, "\nOpen the captures\n")
+	port := 8081
+	for _, c := range []struct{ file, tool string }{
+		{"cpu.pprof", "pprof"}, {"fgprof.pprof", "pprof"}, {"block.pprof", "pprof"}, {"mutex.pprof", "pprof"}, {"trace.out", "trace"},
+	} {
+		if _, err := os.Stat(path(c.file)); err != nil {
+			fmt.Fprintf(w, "  (no %s)\n", c.file)
+			continue
+		}
+		fmt.Fprintf(w, "  go tool %s -http=localhost:%d %s\n", c.tool, port, path(c.file))
+		port++
+	}
+
+	if bodies.Checked == 0 {
+		fmt.Fprintf(w, "\n!! No answer's body was checked (see %s): the numbers above may measure a broken server.\n", path("bodies.txt"))
+		return s, nil
+	}
+	if bad := bodies.Wrong + bodies.TransportErrors + hey.Non2xx() + hey.TransportErrors(); bad > 0 {
+		fmt.Fprintf(w, "\n!! %d wrong or missing answers: the numbers above measure a broken server.\n", bad)
+		return s, nil
+	}
+	s.Right = true
+	fmt.Fprintf(w, "\nAll %d checked answers were right.\n", bodies.Checked)
+	return s, nil
+}
+
+// ms formats seconds as milliseconds.
+func ms(s float64) string {
+	if s < 0.001 {
+		return fmt.Sprintf("%.2f ms", s*1000)
+	}
+	return fmt.Sprintf("%.1f ms", s*1000)
+}
+
+func seconds(ns int64) float64 { return float64(ns) / 1e9 }
+
+// cell formats row i of a top list; rows under 0.1% are left blank.
+func cell(top []FuncShare, i int) string {
+	if i >= len(top) || top[i].Share < 0.001 {
+		return ""
+	}
+	name := strings.TrimPrefix(top[i].Func, "github.com/slowpath/slowpath/")
+	name = strings.TrimPrefix(name, "github.com/")
+	if len(name) > 44 {
+		name = name[:20] + "…" + name[len(name)-23:]
+	}
+	return fmt.Sprintf("%5.1f%%  %s", 100*top[i].Share, name)
+}

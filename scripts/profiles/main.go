@@ -1,0 +1,219 @@
+// Command profiles is make profiles: it regenerates the reference captures
+// in profiles/NN-slug/{exercise,solution}/ for every exercise of the
+// catalog that has a solution. Each is measured as the learner's loop
+// measures it at its defaults (measure.CaptureLoop: 100 in flight for
+// 10 s, the captures 5 s long, a short trace so that each file stays
+// under 2 MiB), and beside the captures it writes:
+//
+//	summary.txt     the loop's summary (measure.Summarize)
+//	shares.txt      the answer key's bottleneck and wait in the handlers' samples
+//	flamegraph.png  the wall-clock flame graph, focused on request handling, as
+//	                go tool pprof -http draws it (with headless Chromium)
+//	machine.txt     the command, the date, the commit, Go and the machine
+//
+//	go run ./scripts/profiles            # every exercise
+//	go run ./scripts/profiles -n 1       # exercise 1 only
+//	go run ./scripts/profiles -pictures  # redraw the pictures of the committed captures only
+//
+// Without Chromium it makes the captures and says in one line that it
+// skipped the pictures.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/server"
+)
+
+// maxFile bounds each capture; maxTotal the whole of profiles/.
+const (
+	maxFile  = 2 << 20
+	maxTotal = 30 << 20
+)
+
+func main() {
+	n := flag.Int("n", -1, "only exercise `N`")
+	trace := flag.Duration("trace", 500*time.Millisecond, "length of the execution trace")
+	pictures := flag.Bool("pictures", false, "only redraw the flame graphs of the committed captures")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *n, *trace, *pictures); err != nil {
+		fmt.Fprintln(os.Stderr, "profiles:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, only int, trace time.Duration, picturesOnly bool) error {
+	exs, err := catalog.Read(".")
+	if err != nil {
+		return fmt.Errorf("%v (run it from the repository's top folder)", err)
+	}
+	chromium, chromiumErr := measure.FindChromium()
+	w := os.Stdout
+	opt := measure.LoopOptions{Concurrency: 100, Duration: 10 * time.Second, Capture: 5 * time.Second, Trace: trace, Checkers: 4}
+	work, err := filepath.Abs(filepath.Join("profiles", "local", "reference"))
+	if err != nil {
+		return err
+	}
+	done := 0
+	for _, e := range exs {
+		if !e.HasSolution() || (only >= 0 && e.Number != only) {
+			continue
+		}
+		for _, kind := range []string{"exercises", "solutions"} {
+			dest := filepath.Join("profiles", e.Name(), strings.TrimSuffix(kind, "s"))
+			fmt.Fprintf(w, "\n== %s -> %s ==\n", e.Folder(kind), dest)
+			if !picturesOnly {
+				if err := capture(ctx, w, e, kind, dest, filepath.Join(work, e.Name(), kind), opt); err != nil {
+					return fmt.Errorf("%s: %w", e.Folder(kind), err)
+				}
+			}
+			if chromiumErr == nil {
+				err := measure.RenderFlameGraph(ctx, w, measure.FlameGraph{
+					Profile: filepath.Join(dest, "fgprof.pprof"), Focus: server.HandlerFrames.String(),
+					Out: filepath.Join(dest, "flamegraph.png"), Chromium: chromium,
+				})
+				if err != nil {
+					return fmt.Errorf("%s: flame graph: %w", dest, err)
+				}
+			}
+			done++
+		}
+	}
+	if done == 0 {
+		return fmt.Errorf("no exercise %d with a solution: make help lists them", only)
+	}
+	if chromiumErr != nil {
+		fmt.Fprintf(w, "\nskipped the pictures (flamegraph.png): %v\n", chromiumErr)
+	}
+	total, err := size("profiles", filepath.Join("profiles", "local"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nprofiles/: %d bytes of reference captures (limit %d MiB)\n", total, maxTotal>>20)
+	if total > maxTotal {
+		return fmt.Errorf("the reference captures exceed %d MiB", maxTotal>>20)
+	}
+	return nil
+}
+
+// capture measures one program as the loop does and writes its reference
+// files into dest; the program runs in work, where its own files land.
+func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, work string, opt measure.LoopOptions) error {
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	bin, err := measure.Build(ctx, w, ".", "./"+e.Folder(kind), filepath.Join(work, "bin"), e.Build...)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dest); err != nil {
+		return err
+	}
+	p, err := measure.Start(ctx, w, bin, work)
+	if err != nil {
+		return err
+	}
+	err = measure.CaptureLoop(ctx, w, p, dest, opt)
+	if err != nil {
+		p.Kill()
+		return err
+	}
+	if err := p.Stop(); err != nil {
+		return err
+	}
+	for _, f := range measure.LoopFiles {
+		fi, err := os.Stat(filepath.Join(dest, f))
+		if err != nil {
+			return err
+		}
+		if fi.Size() > maxFile {
+			return fmt.Errorf("%s/%s is %d bytes, over %d MiB: try a shorter -trace", dest, f, fi.Size(), maxFile>>20)
+		}
+	}
+	var summary strings.Builder
+	s, err := measure.Summarize(&summary, dest, e.Folder(kind), opt.Concurrency)
+	if err != nil {
+		return err
+	}
+	if !s.Right {
+		return fmt.Errorf("wrong answers under load (see %s/summary.txt):\n%s", dest, summary.String())
+	}
+	if err := os.WriteFile(filepath.Join(dest, "summary.txt"), []byte(strings.TrimLeft(summary.String(), "\n")), 0o644); err != nil {
+		return err
+	}
+	var shares strings.Builder
+	wall, err := measure.ReadProfile(filepath.Join(dest, "fgprof.pprof"))
+	if err != nil {
+		return err
+	}
+	cpu, err := measure.ReadProfile(filepath.Join(dest, "cpu.pprof"))
+	if err != nil {
+		return err
+	}
+	measure.ReportShares(&shares, e.Number, e.Answer.Bottleneck, e.Answer.Wait, wall, cpu)
+	if err := os.WriteFile(filepath.Join(dest, "shares.txt"), []byte(shares.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   %.0f req/s (hey), p50 %.1f ms; %d answers checked, all right\n", s.Hey.RPS, 1000*s.Hey.Percentiles[50], s.Bodies.Checked)
+	return os.WriteFile(filepath.Join(dest, "machine.txt"), []byte(machine(e, kind, opt)), 0o644)
+}
+
+// machine says where and how the captures were made.
+func machine(e catalog.Exercise, kind string, opt measure.LoopOptions) string {
+	commit := "unknown"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+		if exec.Command("git", "diff", "--quiet", "HEAD", "--", "exercises", "solutions", "server", "scripts").Run() != nil {
+			commit += " (with uncommitted changes)"
+		}
+	}
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("command:  make profiles (scripts/profiles: as make %s-%d does, %d concurrent for %s, trace %s)\ndate:     %s\ncommit:   %s\ngo:       %s\nmachine:  %d cores, %s, %s %s\n",
+		strings.TrimSuffix(kind, "s"), e.Number, opt.Concurrency, opt.Duration, opt.Trace,
+		time.Now().UTC().Format("2006-01-02T15:04Z"), commit, runtime.Version(), runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH)
+}
+
+// size adds up the bytes of the files under dir, except under skip.
+func size(dir, skip string) (int64, error) {
+	var total int64
+	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() && path == skip {
+			return filepath.SkipDir
+		}
+		if !fi.IsDir() {
+			total += fi.Size()
+		}
+		return nil
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	return total, err
+}
