@@ -74,6 +74,31 @@ type Answer struct {
 	Floor time.Duration
 	// Bench is the goals make bench prints beside its ratios.
 	Bench []Goal
+	// Judges are the check's judges of the exercise's promises, beside
+	// its speed (scripts/check knows each by name).
+	Judges []Judge
+}
+
+// Judge is one of the check's judges of an exercise's promise, with its
+// argument: "fsync" (the fix still syncs under load, seen in the
+// execution trace's system calls), "lines=FILE" (after the graceful
+// shutdown, FILE holds a line for every answered request).
+type Judge struct {
+	Name string
+	Arg  string // "" when the judge takes none
+}
+
+// Judges is every judge the check knows, and whether it takes an argument.
+var Judges = map[string]bool{"fsync": false, "lines": true}
+
+// Judge returns the exercise's judge called name, if it has one.
+func (a Answer) Judge(name string) (Judge, bool) {
+	for _, j := range a.Judges {
+		if j.Name == name {
+			return j, true
+		}
+	}
+	return Judge{}, false
 }
 
 // BottleneckName is the bottleneck's expression as a reader writes
@@ -273,7 +298,7 @@ func number(s string) (int, error) {
 // ReadAnswers reads solutions/answers.tsv alone, by exercise number.
 func ReadAnswers(path string) (map[int]Answer, error) {
 	out := map[int]Answer{}
-	err := table(path, []string{"number", "bottleneck", "wait", "share", "metric", "ratio", "floor", "bench"}, func(line int, col map[string]string) error {
+	err := table(path, []string{"number", "bottleneck", "wait", "share", "metric", "ratio", "floor", "bench", "judges"}, func(line int, col map[string]string) error {
 		n, err := number(col["number"])
 		if err != nil {
 			return err
@@ -297,8 +322,11 @@ func parseAnswer(n int, col map[string]string) (Answer, error) {
 	if a.Bench, err = parseGoals(col["bench"]); err != nil {
 		return a, err
 	}
+	if a.Judges, err = parseJudges(col["judges"]); err != nil {
+		return a, err
+	}
 	if n == 0 {
-		for _, c := range []string{"bottleneck", "wait", "share", "metric", "ratio", "floor"} {
+		for _, c := range []string{"bottleneck", "wait", "share", "metric", "ratio", "floor", "judges"} {
 			if col[c] != "-" {
 				return a, fmt.Errorf("%s %q: the baseline has nothing to fix; want -", c, col[c])
 			}
@@ -337,6 +365,31 @@ func parseAnswer(n int, col map[string]string) (Answer, error) {
 		return a, fmt.Errorf("floor %q: only a p50 exercise has one; want -", col["floor"])
 	}
 	return a, nil
+}
+
+func parseJudges(s string) ([]Judge, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	var out []Judge
+	for _, f := range strings.Fields(s) {
+		name, arg, hasArg := strings.Cut(f, "=")
+		takes, known := Judges[name]
+		if !known || takes != hasArg || (hasArg && arg == "") {
+			return nil, fmt.Errorf("judge %q: want one of %s (lines=FILE takes a file)", f, judgeNames())
+		}
+		out = append(out, Judge{Name: name, Arg: arg})
+	}
+	return out, nil
+}
+
+func judgeNames() string {
+	var names []string
+	for n := range Judges {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|p50)(<=|>=)(\S+)$`)

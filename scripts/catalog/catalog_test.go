@@ -81,12 +81,12 @@ func write(t *testing.T, name string, lines ...string) string {
 	return path
 }
 
-const answersHeader = "number\tbottleneck\twait\tshare\tmetric\tratio\tfloor\tbench"
+const answersHeader = "number\tbottleneck\twait\tshare\tmetric\tratio\tfloor\tbench\tjudges"
 
 func TestParseAnswers(t *testing.T) {
-	good := []string{"5", `main\.warm$`, `^time\.Sleep$`, "0.2", "rps", "0.8", "-", "vs-solution<=0.5 vs-baseline>=0.9"}
+	good := []string{"5", `main\.warm$`, `^time\.Sleep$`, "0.2", "rps", "0.8", "-", "vs-solution<=0.5 vs-baseline>=0.9", "fsync lines=audit.log"}
 	path := write(t, "a.tsv", "# comment", answersHeader, strings.Join(good, "\t"),
-		"6\tmain\\.f$\t-\t-\tp50\t1.25\t50ms\tp50<=55ms")
+		"6\tmain\\.f$\t-\t-\tp50\t1.25\t50ms\tp50<=55ms\t-")
 	got, err := ReadAnswers(path)
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +94,9 @@ func TestParseAnswers(t *testing.T) {
 	a := got[5]
 	if a.Wait == nil || a.Share != 0.2 || a.Ratio != 0.8 || a.BottleneckName() != "main.warm" || a.WaitName() != "time.Sleep" || len(a.Bench) != 2 {
 		t.Errorf("parsed %+v", a)
+	}
+	if j, ok := a.Judge("lines"); !ok || j.Arg != "audit.log" || len(a.Judges) != 2 {
+		t.Errorf("judges %+v", a.Judges)
 	}
 	if g, ok := a.Goal("vs-solution"); !ok || !g.AtMost || g.Bound != 0.5 || !g.Met(0.4) || g.Met(0.6) || g.String() != "vs-solution<=0.5" {
 		t.Errorf("vs-solution goal %+v", g)
@@ -104,7 +107,10 @@ func TestParseAnswers(t *testing.T) {
 		t.Errorf("p50 goal %+v (%s)", g, g)
 	}
 	bad := map[string]func([]string){
-		"nine columns":      func(c []string) { c[7] = c[7] + "\tx" },
+		"ten columns":       func(c []string) { c[8] = c[8] + "\tx" },
+		"unknown judge":     func(c []string) { c[8] = "fsnyc" },
+		"judge without arg": func(c []string) { c[8] = "lines" },
+		"judge with arg":    func(c []string) { c[8] = "fsync=x" },
 		"number":            func(c []string) { c[0] = "x" },
 		"number 05":         func(c []string) { c[0] = "05" },
 		"regexp":            func(c []string) { c[1] = "main.(" },
@@ -158,11 +164,11 @@ func TestReadJoinsBothFiles(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "exercises"), 0o755)
 	os.MkdirAll(filepath.Join(root, "solutions"), 0o755)
 	os.WriteFile(filepath.Join(root, CatalogFile), []byte("number\tslug\ttitle\tbuild\n0\tbaseline\tB\t-\n1\ta\tA\t-\n"), 0o644)
-	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\n"), 0o644)
+	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\t-\n"), 0o644)
 	if _, err := Read(root); err == nil || !strings.Contains(err.Error(), "no line for exercise 1") {
 		t.Errorf("an exercise without its answer: %v", err)
 	}
-	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\n1\tmain\\.f$\t-\t0.2\trps\t0.5\t-\t-\n2\tmain\\.g$\t-\t0.2\trps\t0.5\t-\t-\n"), 0o644)
+	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\t-\n1\tmain\\.f$\t-\t0.2\trps\t0.5\t-\t-\t-\n2\tmain\\.g$\t-\t0.2\trps\t0.5\t-\t-\t-\n"), 0o644)
 	if _, err := Read(root); err == nil || !strings.Contains(err.Error(), "exercise 2 is not in") {
 		t.Errorf("an answer without its exercise: %v", err)
 	}

@@ -26,6 +26,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -122,6 +124,9 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	}
 
 	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: measure.StandardMix()}
+	if _, ok := ex.Answer.Judge("fsync"); ok { // a trace after the captures, still under load
+		opt.Capture, opt.Trace = dur-3*time.Second, 500*time.Millisecond
+	}
 	fmt.Fprintf(w, "\n3. Load yours, then the solution, the same way\n")
 	if res.Yours, err = measureOne(ctx, ex, yoursBin, dir, filepath.Join(out, "yours"), opt); err != nil {
 		if ctx.Err() != nil {
@@ -193,12 +198,25 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	if err != nil {
 		return side, err
 	}
+	a := ex.Answer
+	if _, ok := a.Judge("fsync"); ok {
+		sys, err := measure.SyscallProfile(ctx, w, m.Trace)
+		if err != nil {
+			return side, err
+		}
+		side.Syncs = measure.CountCalls(sys, syncCalls, mainCode)
+	}
+	side.Answered = m.Load.Checked - m.Load.TransportErrors
+	if j, ok := a.Judge("lines"); ok {
+		if side.Lines, err = countLines(filepath.Join(abs, j.Arg)); err != nil {
+			return side, err
+		}
+	}
 	side.RPS, side.P50, side.P99 = m.Load.RPS(), m.Load.P50, m.Load.P99
 	side.Checked, side.Wrong = m.Load.Checked, m.Load.Wrong+m.Load.TransportErrors
 	if len(m.Load.Examples) > 0 {
 		side.Example = m.Load.Examples[0]
 	}
-	a := ex.Answer
 	side.Share = measure.CumShare(m.Wall, server.HandlerFrames, a.Bottleneck)
 	side.CPUShare = measure.CumShare(m.CPU, server.HandlerFrames, a.Bottleneck)
 	if a.Wait != nil {
@@ -209,6 +227,22 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
 	return side, nil
+}
+
+// syncCalls are the system calls that make written data durable; mainCode
+// the program's own frames, above them.
+var (
+	syncCalls = regexp.MustCompile(`^syscall\.(Fsync|Fdatasync)$`)
+	mainCode  = regexp.MustCompile(`^main\.`)
+)
+
+// countLines counts the lines of the file at path.
+func countLines(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("the program's %s: %w", filepath.Base(path), err)
+	}
+	return bytes.Count(b, []byte("\n")), nil
 }
 
 // judge gives the reasons to fail, if any, from the two measurements.
@@ -251,6 +285,12 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p50", 1000*y.P50, 1000*s.P50)
 		fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p99", 1000*y.P99, 1000*s.P99)
 		fmt.Fprintf(w, "   %-28s %14s %14s\n", "wrong answers", fmt.Sprintf("%d of %d", y.Wrong, y.Checked), fmt.Sprintf("%d of %d", s.Wrong, s.Checked))
+		if _, ok := ex.Answer.Judge("fsync"); ok {
+			fmt.Fprintf(w, "   %-28s %14d %14d\n", "fsync calls in the trace", y.Syncs, s.Syncs)
+		}
+		if j, ok := ex.Answer.Judge("lines"); ok {
+			fmt.Fprintf(w, "   %-28s %14s %14s\n", j.Arg+" lines / answers", fmt.Sprintf("%d / %d", y.Lines, y.Answered), fmt.Sprintf("%d / %d", s.Lines, s.Answered))
+		}
 		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck, wall clock", 100*y.Share, 100*s.Share)
 		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck, CPU", 100*y.CPUShare, 100*s.CPUShare)
 		if ex.Answer.Wait != nil {

@@ -20,7 +20,8 @@ import (
 type BodyCheck struct {
 	Mix             string   `json:"mix"`              // the request mix, as Mix.String says it
 	Concurrency     int      `json:"concurrency"`      // requests the check kept in flight
-	Checked         int      `json:"checked"`          // answers read
+	Checked         int      `json:"checked"`          // requests sent and judged, answered or not
+	OK              int      `json:"ok"`               // answers with status 200
 	Wrong           int      `json:"wrong"`            // answers with a wrong status, header or body
 	TransportErrors int      `json:"transport_errors"` // requests that got no answer
 	Examples        []string `json:"examples"`         // the first few wrong answers, described
@@ -87,13 +88,16 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				}
 				id, known := opt.Mix.Pick(rng)
 				sent := time.Now()
-				problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
+				status, problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
 				took := time.Since(sent)
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server
 				}
 				mu.Lock()
 				res.Checked++
+				if status == http.StatusOK {
+					res.OK++
+				}
 				if !transport {
 					latencies = append(latencies, took)
 				}
@@ -126,23 +130,24 @@ func percentile(sorted []time.Duration, q float64) float64 {
 }
 
 // checkOne asks for one id and describes what is wrong with the answer,
-// or returns "". transport is true when no answer came.
-func checkOne(ctx context.Context, client *http.Client, base string, id int64, known bool) (problem string, transport bool) {
+// or returns "", with the answer's status. transport is true when no
+// whole answer came.
+func checkOne(ctx context.Context, client *http.Client, base string, id int64, known bool) (status int, problem string, transport bool) {
 	url := base + "/users/" + strconv.FormatInt(id, 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err.Error(), true
+		return 0, err.Error(), true
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Sprintf("GET %s: %v", url, err), true
+		return 0, fmt.Sprintf("GET %s: %v", url, err), true
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Sprintf("GET %s: reading body: %v", url, err), true
+		return 0, fmt.Sprintf("GET %s: reading body: %v", url, err), true
 	}
-	return CheckAnswer(id, known, resp.StatusCode, resp.Header, body), false
+	return resp.StatusCode, CheckAnswer(id, known, resp.StatusCode, resp.Header, body), false
 }
 
 // CheckAnswer describes what is wrong with one answer to GET /users/{id},

@@ -16,6 +16,10 @@ type CheckSide struct {
 	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
 	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
 	Example  string  `json:"example,omitempty"`
+	// Judged by the answer key's judges, when it names them:
+	Syncs    int64 `json:"syncs"`    // fsync and fdatasync calls below main in the load's trace (fsync)
+	Answered int   `json:"answered"` // requests the load got an answer to (lines)
+	Lines    int   `json:"lines"`    // lines in the program's file after its graceful shutdown (lines)
 }
 
 // CheckResult is the verdict of make check-N (scripts/check), which

@@ -192,23 +192,29 @@ type LoadOptions struct {
 	Duration    time.Duration // length of the load
 	Capture     time.Duration // length of the CPU and wall-clock captures, taken after a 1 s warm-up
 	Mix         Mix           // the ids asked for; the zero Mix means StandardMix
+	// Trace, when above zero, is the length of an execution trace taken
+	// after the captures (not beside them: tracing beside block and mutex
+	// profiling has crashed Go programs, golang/go#75478), still under load.
+	Trace time.Duration
 }
 
 // Measurement is what one load of a program found.
 type Measurement struct {
-	Load BodyCheck        // every answer checked, with throughput and latency
-	CPU  *profile.Profile // /debug/pprof/profile during the load
-	Wall *profile.Profile // /debug/fgprof during the load
+	Load  BodyCheck        // every answer checked, with throughput and latency
+	CPU   *profile.Profile // /debug/pprof/profile during the load
+	Wall  *profile.Profile // /debug/fgprof during the load
+	Trace string           // the execution trace's file, when LoadOptions.Trace asked for one
 }
 
 // Measure loads p with CheckBodies, every answer checked, while it
 // captures a CPU profile and a wall-clock profile (fgprof) into dir
-// (cpu.pprof, fgprof.pprof). The commands it runs are printed to w.
+// (cpu.pprof, fgprof.pprof), then, if asked, an execution trace
+// (trace.out). The commands it runs are printed to w.
 func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadOptions) (Measurement, error) {
 	var m Measurement
 	secs := int(opt.Capture / time.Second)
-	if secs < 1 || opt.Capture+2*time.Second > opt.Duration {
-		return m, fmt.Errorf("capture %s does not fit in a load of %s with a second on each side", opt.Capture, opt.Duration)
+	if secs < 1 || opt.Capture+opt.Trace+2*time.Second > opt.Duration {
+		return m, fmt.Errorf("capture %s and trace %s do not fit in a load of %s with a second on each side", opt.Capture, opt.Trace, opt.Duration)
 	}
 	if opt.Mix == (Mix{}) {
 		opt.Mix = StandardMix()
@@ -238,8 +244,13 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		m.Wall, errWall = Capture(ctx, w, fmt.Sprintf("%s/debug/fgprof?seconds=%d", p.Debug, secs), filepath.Join(dir, "fgprof.pprof"))
 	}()
 	wg.Wait()
+	var errTrace error
+	if opt.Trace > 0 && errCPU == nil && errWall == nil {
+		m.Trace = filepath.Join(dir, "trace.out")
+		_, errTrace = Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), m.Trace)
+	}
 	m.Load = <-loaded
-	if err := errors.Join(errCPU, errWall); err != nil {
+	if err := errors.Join(errCPU, errWall, errTrace); err != nil {
 		return m, err
 	}
 	if p.Exited() {

@@ -2,7 +2,11 @@ package measure
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -113,4 +117,34 @@ func TestLabelSharesAndARoundTrip(t *testing.T) {
 	if got, labelled := LabelShares(p, server.HandlerFrames, "tenant"); len(got) != 0 || labelled != 0 {
 		t.Errorf("a label no sample carries: %+v, %v", got, labelled)
 	}
+}
+
+func TestCountCallsOfACommittedTrace(t *testing.T) {
+	// The reference trace of exercise 1 holds the fsyncs of the audit log.
+	p, err := SyscallProfile(context.Background(), io.Discard, copyTrace(t, "../../profiles/01-audit-trail/exercise/trace.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsync := regexp.MustCompile(`^syscall\.(Fsync|Fdatasync)$`)
+	if n := CountCalls(p, fsync, regexp.MustCompile(`^main\.`)); n < 100 {
+		t.Errorf("%d fsync calls under main. in exercise 1's reference trace, want hundreds", n)
+	}
+	if n := CountCalls(p, fsync, regexp.MustCompile(`^net/http\.\(\*conn\)\.readRequest$`)); n != 0 {
+		t.Errorf("%d fsync calls under the request reader: CountCalls must require both frames", n)
+	}
+}
+
+// copyTrace copies a trace into the test's temporary folder, where
+// SyscallProfile may write beside it.
+func copyTrace(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "trace.out")
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
