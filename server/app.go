@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/users/{id}", newUsersHandler(a.store, cfg.Steps, log))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no route for "+r.URL.Path+"; try GET /users/{id}")
+		WriteError(w, http.StatusNotFound, "no route for "+r.URL.Path+"; try GET /users/{id}")
 	})
 	var h http.Handler = mux
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
@@ -139,7 +139,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		}
 		clear(rw.Header())
-		writeError(rw, http.StatusInternalServerError, "internal error")
+		WriteError(rw, http.StatusInternalServerError, "internal error")
 	}()
 	a.handler.ServeHTTP(rw, r)
 }

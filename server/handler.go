@@ -99,7 +99,7 @@ func newUsersHandler(store *Store, steps []Step, log *slog.Logger) *usersHandler
 func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use GET")
+		WriteError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use GET")
 		return
 	}
 	ctx, task := trace.NewTask(r.Context(), Route)
@@ -114,7 +114,7 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		t.setHeaders(w.Header())
-		writeError(w, http.StatusBadRequest, err.Error())
+		WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 
@@ -126,7 +126,7 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if errors.Is(err, ErrNotFound) {
 		t.setHeaders(w.Header())
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no user with id %d", id))
+		WriteError(w, http.StatusNotFound, fmt.Sprintf("no user with id %d", id))
 		return
 	}
 	if err != nil {
@@ -194,7 +194,7 @@ func (h *usersHandler) fail(ctx context.Context, w http.ResponseWriter, t *timer
 	}
 	h.log.ErrorContext(ctx, "request failed", "route", Route, "id", id, "step", step, "status", status, "err", err)
 	t.setHeaders(w.Header())
-	writeError(w, status, msg)
+	WriteError(w, status, msg)
 }
 
 // ParseID parses the {id} of /users/{id}: ASCII decimal digits only,
@@ -220,8 +220,10 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
-// writeError answers with status and {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
+// WriteError answers with status and {"error": msg}, the body of every
+// error of the service, with the content headers set. A middleware that
+// refuses a request answers with it too.
+func WriteError(w http.ResponseWriter, status int, msg string) {
 	body, _ := json.Marshal(errorBody{Error: msg}) // a struct of one string always marshals
 	writeBody(w, status, append(body, '\n'))
 }
