@@ -32,18 +32,32 @@
 //
 // # The seam
 //
-// An exercise or a solution is a main package of a few lines:
+// An exercise or a solution is a main package of a few lines around Main.
+// Main defines the server's flags beside the program's own, parses them,
+// hands DefaultConfig, as the flags changed it, to the program's setup,
+// then serves until SIGINT or SIGTERM:
 //
-//	cfg := server.DefaultConfig()
-//	cfg.RegisterFlags(flag.CommandLine)
-//	flag.Parse()
-//	cfg.Steps = append(cfg.Steps, server.Step{Name: "fraud", Run: func(ctx context.Context, p *server.Page) error {
-//		time.Sleep(50 * time.Millisecond) // a slow dependency
-//		return nil
-//	}})
-//	if err := server.Run(cfg); err != nil { ... }
+//	func main() {
+//		latency := flag.Duration("geo-latency", 5*time.Millisecond, "how long the geo service takes")
+//		server.Main("geo", func(cfg *server.Config) error {
+//			cfg.Steps = append(cfg.Steps, server.Step{Name: "geo", Run: func(ctx context.Context, p *server.Page) error {
+//				time.Sleep(*latency) // a slow dependency
+//				return nil
+//			}})
+//			return nil
+//		})
+//	}
 //
 // Config.Middleware wraps every request, Config.Steps adds timed steps
 // between db and render, and Config.Closers run at shutdown once in-flight
-// requests are done.
+// requests are done. Setup logs to cfg.Logger, which DefaultConfig sets
+// (New rejects a Config without one). Config.ReadyFile (-ready-file) is
+// where Serve writes the listeners' addresses once they serve (see Ready):
+// the kit's scripts wait for it. HandlerFrames matches the frames of a
+// goroutine that handles a request, which the kit's shares count.
+//
+// What the exercises lean on and their fixes never touch lives in
+// packages beside this one: flagfile (the feature-flags file), shop (a
+// database whose queries take real time) and shipping (a downstream HTTP
+// service on loopback); servertest starts the real server in tests.
 package server

@@ -3,30 +3,17 @@
 // allow-lists, rules on segments of users, and a theme), read from a JSON
 // file that ops edit while the service runs. The file is -flags, flags.json
 // in the working directory by default; when it does not exist, the shipped
-// defaults are written there at start.
+// defaults are written there at start. The file's format and the
+// evaluation of its flags are in server/flagfile.
 package main
 
 import (
 	"flag"
-	"fmt"
-	"log/slog"
-	"os"
 
 	"github.com/slowpath/slowpath/server"
 )
 
 func main() {
-	cfg := server.DefaultConfig()
-	cfg.RegisterFlags(flag.CommandLine)
-	flagsPath := flag.String("flags", "flags.json", "feature flags `file` (JSON) that ops edit live; the shipped defaults are written there if it does not exist")
-	flag.Parse()
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := setupFlags(&cfg, *flagsPath); err != nil {
-		fmt.Fprintln(os.Stderr, "feature-flags:", err)
-		os.Exit(1)
-	}
-	if err := server.Run(cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "feature-flags:", err)
-		os.Exit(1)
-	}
+	path := flag.String("flags", "flags.json", "feature flags `file` (JSON) that ops edit live; the shipped defaults are written there if it does not exist")
+	server.Main("feature-flags", func(cfg *server.Config) error { return setupFlags(cfg, *path) })
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/slowpath/slowpath/server"
 	"github.com/slowpath/slowpath/server/servertest"
+	"github.com/slowpath/slowpath/server/shipping"
+	"github.com/slowpath/slowpath/server/shop"
 )
 
 // These tests hold the dashboard to what it shows, whatever the way it
@@ -48,21 +51,23 @@ type testServer struct {
 
 // startDashboard serves the users service with the dashboard plugged in
 // as main does, with 1,000 users, a shop database in a temporary folder
-// and latencies of a few milliseconds; edit changes the options first.
-func startDashboard(t *testing.T, edit func(*options)) *testServer {
+// and latencies of a few milliseconds; edit changes the shipping
+// service's configuration first.
+func startDashboard(t *testing.T, edit func(*shipping.Config)) *testServer {
 	t.Helper()
 	cfg := servertest.Config()
 	logs := &servertest.Log{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	opt := defaultOptions()
-	opt.ShopDB = filepath.Join(t.TempDir(), "shop.db")
-	opt.ShopConns = 32
-	opt.Latency = ShopLatency{Orders: 2 * time.Millisecond, Recommendations: 3 * time.Millisecond}
-	opt.ShippingLatency = 2 * time.Millisecond
+	shopCfg := shop.DefaultConfig()
+	shopCfg.Path = filepath.Join(t.TempDir(), "shop.db")
+	shopCfg.Conns = 32
+	shopCfg.Latency = shop.Latency{Orders: 2 * time.Millisecond, Recommendations: 3 * time.Millisecond}
+	shippingCfg := shipping.DefaultConfig()
+	shippingCfg.Latency = 2 * time.Millisecond
 	if edit != nil {
-		edit(&opt)
+		edit(&shippingCfg)
 	}
-	d, err := setup(&cfg, opt)
+	d, err := setup(&cfg, shopCfg, shippingCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +103,15 @@ func wantPage(id int64) dashboardPage {
 	var p dashboardPage
 	p.User = server.SeedUser(id)
 
-	orders := seedOrders(id)
-	slices.SortFunc(orders, func(a, b SeedOrder) int {
+	orders := shop.SeedOrders(id)
+	slices.SortFunc(orders, func(a, b shop.SeedOrder) int {
 		return cmp.Or(strings.Compare(b.PlacedAt, a.PlacedAt), cmp.Compare(b.ID, a.ID))
 	})
 	p.Extras.Orders.Recent = []OrderLine{}
 	var total int64
 	for _, o := range orders[:min(len(orders), 5)] {
 		p.Extras.Orders.Recent = append(p.Extras.Orders.Recent, OrderLine{
-			ID: o.ID, PlacedAt: o.PlacedAt, Product: seedProduct(o.ProductID).Name,
+			ID: o.ID, PlacedAt: o.PlacedAt, Product: shop.SeedProduct(o.ProductID).Name,
 			Quantity: o.Quantity, Total: money(o.TotalCents, "EUR"), Status: o.Status,
 		})
 		p.Extras.Orders.Items += o.Quantity
@@ -114,7 +119,7 @@ func wantPage(id int64) dashboardPage {
 	}
 	p.Extras.Orders.Total = money(total, "EUR")
 
-	q := QuoteFor(p.Country, p.Plan)
+	q := shipping.QuoteFor(p.Country, p.Plan)
 	p.Extras.Shipping = ShippingPanel{To: p.Country, Carrier: q.Carrier, Service: q.Service,
 		Price: money(q.PriceCents, q.Currency), Days: q.Days}
 
@@ -124,16 +129,16 @@ func wantPage(id int64) dashboardPage {
 	bought, affinity := map[int64]bool{}, map[string]int64{}
 	for _, o := range orders {
 		bought[o.ProductID] = true
-		affinity[seedProduct(o.ProductID).Category]++
+		affinity[shop.SeedProduct(o.ProductID).Category]++
 	}
-	var cands []Candidate
-	for pid := int64(1); pid <= numProducts; pid++ {
-		pr := seedProduct(pid)
+	var cands []shop.Candidate
+	for pid := int64(1); pid <= shop.NumProducts; pid++ {
+		pr := shop.SeedProduct(pid)
 		if affinity[pr.Category] > 0 && !bought[pid] {
-			cands = append(cands, Candidate{Product: pr, Affinity: affinity[pr.Category]})
+			cands = append(cands, shop.Candidate{Product: pr, Affinity: affinity[pr.Category]})
 		}
 	}
-	slices.SortFunc(cands, func(a, b Candidate) int {
+	slices.SortFunc(cands, func(a, b shop.Candidate) int {
 		return cmp.Or(cmp.Compare(b.Affinity, a.Affinity), cmp.Compare(b.Rating, a.Rating), cmp.Compare(a.ID, b.ID))
 	})
 	p.Extras.Recommendations = []Recommendation{}
@@ -201,12 +206,12 @@ func TestMoney(t *testing.T) {
 // once each, even a page of a user whose page was just shown.
 func TestEverySourceOncePerPage(t *testing.T) {
 	var quotes atomic.Int64
-	shipping := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	quoting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		quotes.Add(1)
-		ShippingHandler(time.Millisecond).ServeHTTP(w, r)
+		shipping.Handler(time.Millisecond).ServeHTTP(w, r)
 	}))
-	t.Cleanup(shipping.Close)
-	srv := startDashboard(t, func(o *options) { o.ShippingURL = shipping.URL })
+	t.Cleanup(quoting.Close)
+	srv := startDashboard(t, func(c *shipping.Config) { c.URL = quoting.URL })
 
 	const clients, each = 16, 4
 	var wg sync.WaitGroup
@@ -246,7 +251,7 @@ func TestShippingFailureIs502(t *testing.T) {
 		io.WriteString(w, `{"carrier": `)
 	}))
 	t.Cleanup(garbled.Close)
-	slow := httptest.NewServer(ShippingHandler(10 * time.Second))
+	slow := httptest.NewServer(shipping.Handler(10 * time.Second))
 	t.Cleanup(slow.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -265,10 +270,10 @@ func TestShippingFailureIs502(t *testing.T) {
 		{"too slow", slow.URL, "Client.Timeout", 100 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startDashboard(t, func(o *options) {
-				o.ShippingURL = tc.url
+			srv := startDashboard(t, func(c *shipping.Config) {
+				c.URL = tc.url
 				if tc.timeout > 0 {
-					o.ShippingTimeout = tc.timeout
+					c.Timeout = tc.timeout
 				}
 			})
 			for _, id := range []int64{42, 43} {
@@ -295,11 +300,14 @@ func TestShippingFailureIs502(t *testing.T) {
 func TestBadShippingURL(t *testing.T) {
 	for _, u := range []string{"localhost:9999", "ftp://example.com", "http://"} {
 		cfg := servertest.Config()
-		opt := defaultOptions()
-		opt.ShopDB = filepath.Join(t.TempDir(), "shop.db")
-		opt.ShippingURL = u
-		if _, err := setup(&cfg, opt); err == nil {
+		shopCfg, shippingCfg := shop.DefaultConfig(), shipping.DefaultConfig()
+		shopCfg.Path = filepath.Join(t.TempDir(), "shop.db")
+		shippingCfg.URL = u
+		if _, err := setup(&cfg, shopCfg, shippingCfg); err == nil {
 			t.Errorf("-shipping-url %q: setup accepted it", u)
+		}
+		if _, err := os.Stat(shopCfg.Path); err == nil {
+			t.Errorf("-shipping-url %q: setup seeded the shop's database before it rejected the URL", u)
 		}
 	}
 }

@@ -12,6 +12,19 @@ import (
 	"github.com/slowpath/slowpath/server"
 )
 
+// setup opens the audit log at path and plugs it into cfg: its middleware
+// records every request the app answers, and a close hook closes it at
+// shutdown, once the requests in flight have been answered.
+func setup(cfg *server.Config, path string) error {
+	audit, err := OpenAuditLog(path, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	cfg.Middleware = append(cfg.Middleware, audit.Middleware)
+	cfg.Closers = append(cfg.Closers, audit.Close)
+	return nil
+}
+
 // Middleware records every request that next answers: it times the
 // request, captures the status next answers with, and once next has
 // returned, records the request's line in the audit log. A line that

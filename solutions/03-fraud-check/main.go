@@ -5,24 +5,15 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
 
 	"github.com/slowpath/slowpath/server"
 )
 
 func main() {
-	cfg := server.DefaultConfig()
-	cfg.RegisterFlags(flag.CommandLine)
 	var fc fraudConfig
 	fc.registerFlags(flag.CommandLine)
-	flag.Parse()
-	if _, err := setup(&cfg, fc); err != nil {
-		fmt.Fprintln(os.Stderr, "fraud-check:", err)
-		os.Exit(1)
-	}
-	if err := server.Run(cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "fraud-check:", err)
-		os.Exit(1)
-	}
+	server.Main("fraud-check", func(cfg *server.Config) error {
+		_, err := setup(cfg, fc)
+		return err
+	})
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/shipping"
+	"github.com/slowpath/slowpath/server/shop"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -17,14 +19,29 @@ import (
 // orders and the products to recommend to them, from the shop's database,
 // and a shipping quote to their country, from the shipping service.
 type Dashboard struct {
-	shop   *Shop
-	quotes *ShippingClient
+	shop   *shop.DB
+	quotes *shipping.Client
 }
 
-// Step returns the step of GET /users/{id} that adds the dashboard to the
-// page.
-func (d *Dashboard) Step() server.Step {
-	return server.Step{Name: "dashboard", Run: d.build}
+// setup opens the shop's database and a client of the shipping service
+// (starting one in this process unless shippingCfg names another), and
+// plugs the dashboard into cfg: the step "dashboard", which adds it to
+// the page, and the close hooks that close what setup opened.
+func setup(cfg *server.Config, shopCfg shop.Config, shippingCfg shipping.Config) (*Dashboard, error) {
+	quotes, err := shipping.Connect(shippingCfg, cfg.Logger) // a bad URL fails before the database is seeded
+	if err != nil {
+		return nil, err
+	}
+	db, err := shop.Open(context.Background(), shopCfg, cfg.Users)
+	if err != nil {
+		quotes.Close(context.Background())
+		return nil, err
+	}
+	// Close hooks run in reverse order: the database, then the client (and the service it started).
+	cfg.Closers = append(cfg.Closers, quotes.Close, func(context.Context) error { return db.Close() })
+	d := &Dashboard{shop: db, quotes: quotes}
+	cfg.Steps = append(cfg.Steps, server.Step{Name: "dashboard", Run: d.build})
+	return d, nil
 }
 
 // build gathers the dashboard's three parts for the page's user, then adds
@@ -37,9 +54,9 @@ func (d *Dashboard) Step() server.Step {
 // context of the others, and its error is the one Wait returns.
 func (d *Dashboard) build(ctx context.Context, page *server.Page) error {
 	var (
-		orders []OrderRow
-		quote  Quote
-		recs   []Candidate
+		orders []shop.OrderRow
+		quote  shipping.Quote
+		recs   []shop.Candidate
 	)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -65,7 +82,7 @@ func (d *Dashboard) build(ctx context.Context, page *server.Page) error {
 }
 
 // orders returns the user's most recent orders, newest first.
-func (d *Dashboard) orders(ctx context.Context, userID int64) ([]OrderRow, error) {
+func (d *Dashboard) orders(ctx context.Context, userID int64) ([]shop.OrderRow, error) {
 	defer trace.StartRegion(ctx, "orders").End()
 	rows, err := d.shop.RecentOrders(ctx, userID)
 	if err != nil {
@@ -77,11 +94,11 @@ func (d *Dashboard) orders(ctx context.Context, userID int64) ([]OrderRow, error
 // shipping asks the shipping service for a quote to the user's country.
 // When the service fails, the page cannot be shown: 502, with the cause
 // in the log.
-func (d *Dashboard) shipping(ctx context.Context, u server.User) (Quote, error) {
+func (d *Dashboard) shipping(ctx context.Context, u server.User) (shipping.Quote, error) {
 	defer trace.StartRegion(ctx, "shipping").End()
 	q, err := d.quotes.Quote(ctx, u.Country, u.Plan)
 	if err != nil {
-		return Quote{}, &server.HTTPError{
+		return shipping.Quote{}, &server.HTTPError{
 			Status:  http.StatusBadGateway,
 			Message: "the shipping service is not answering; try again later",
 			Err:     fmt.Errorf("dashboard: shipping quote for user %d: %w", u.ID, err),
@@ -91,7 +108,7 @@ func (d *Dashboard) shipping(ctx context.Context, u server.User) (Quote, error) 
 }
 
 // recommendations returns the products the user might buy next, unranked.
-func (d *Dashboard) recommendations(ctx context.Context, userID int64) ([]Candidate, error) {
+func (d *Dashboard) recommendations(ctx context.Context, userID int64) ([]shop.Candidate, error) {
 	defer trace.StartRegion(ctx, "recommendations").End()
 	cands, err := d.shop.Recommendations(ctx, userID)
 	if err != nil {
@@ -141,7 +158,7 @@ const maxRecommendations = 5
 // render adds the dashboard to the page: the orders with their totals, the
 // quote, and the best candidates, ranked by the user's affinity for their
 // category, then by rating.
-func render(page *server.Page, orders []OrderRow, quote Quote, cands []Candidate) {
+func render(page *server.Page, orders []shop.OrderRow, quote shipping.Quote, cands []shop.Candidate) {
 	panel := OrdersPanel{Recent: make([]OrderLine, 0, len(orders))}
 	var total int64
 	for _, o := range orders {
@@ -160,7 +177,7 @@ func render(page *server.Page, orders []OrderRow, quote Quote, cands []Candidate
 		Price: money(quote.PriceCents, quote.Currency), Days: quote.Days,
 	})
 
-	slices.SortFunc(cands, func(a, b Candidate) int {
+	slices.SortFunc(cands, func(a, b shop.Candidate) int {
 		return cmp.Or(cmp.Compare(b.Affinity, a.Affinity), cmp.Compare(b.Rating, a.Rating), cmp.Compare(a.ID, b.ID))
 	})
 	recs := make([]Recommendation, 0, maxRecommendations)

@@ -1,4 +1,4 @@
-package main
+package flagfile
 
 import (
 	"encoding/json"
@@ -13,10 +13,12 @@ import (
 	"time"
 )
 
-// writeDefaultFlags writes the shipped flags file at path if no file is
-// there. An existing file, whatever it holds, is left alone.
-func writeDefaultFlags(path string, log *slog.Logger) error {
-	defaults := defaultFlags()
+// WriteDefaults writes the shipped flags file at path if no file is
+// there, and logs on log that it did, with the file's size. An existing
+// file, whatever it holds, is left alone. A file that cannot be written
+// whole is removed.
+func WriteDefaults(path string, log *slog.Logger) error {
+	defaults := shipped()
 	data, err := json.MarshalIndent(defaults, "", "  ")
 	if err != nil {
 		return fmt.Errorf("default feature flags: %w", err)
@@ -42,9 +44,9 @@ func writeDefaultFlags(path string, log *slog.Logger) error {
 	return nil
 }
 
-// defaultFlags is the flags file that ships with the service: the flags of
-// a product a few years old, the same at every start.
-func defaultFlags() *Flags {
+// shipped is the flags file that ships with the service: the flags of a
+// product a few years old, the same at every start.
+func shipped() *Flags {
 	r := rand.New(rand.NewPCG(2, 26))
 	f := &Flags{
 		Version:   1873,

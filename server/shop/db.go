@@ -1,0 +1,90 @@
+package shop
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// DB is the shop's database: products and orders in a SQLite file, read
+// through a connection pool of its own, each query taking the time of a
+// busy database server. Its methods may be called from many goroutines.
+type DB struct {
+	db              *sql.DB
+	recentOrders    *sql.Stmt
+	recommendations *sql.Stmt
+	drv             *busyDriver
+}
+
+// Open opens the shop's database at cfg.Path, creating and seeding it with
+// the orders of users 1..users if it has no products table, and keeps up
+// to cfg.Conns connections open to it.
+func Open(ctx context.Context, cfg Config, users int) (*DB, error) {
+	if users < 1 {
+		return nil, fmt.Errorf("shop: users must be at least 1, got %d", users)
+	}
+	if cfg.Conns < 1 {
+		return nil, fmt.Errorf("shop: conns must be at least 1, got %d", cfg.Conns)
+	}
+	if err := seed(ctx, cfg.Path, users); err != nil {
+		return nil, err
+	}
+	// The dashboard only reads, and nothing else writes to the file while
+	// the program runs, so the connections open it read-only and immutable:
+	// SQLite then skips the file locks and change checks around each query.
+	s := &DB{drv: &busyDriver{
+		sqlite: &sqlite3.SQLiteDriver{},
+		dsn: dsn(cfg.Path, url.Values{
+			"mode":      {"ro"},
+			"immutable": {"1"},
+			"_mutex":    {"no"}, // database/sql gives a connection to one goroutine at a time
+		}),
+		latency: map[string]time.Duration{
+			recentOrdersSQL:    cfg.Latency.Orders,
+			recommendationsSQL: cfg.Latency.Recommendations,
+		},
+	}}
+	s.db = sql.OpenDB(s.drv)
+	// Every query in flight holds a connection while it waits for the
+	// server: the pool must be at least as large as the queries in flight,
+	// or requests queue for a connection. Idle connections are kept, so
+	// none is closed and reopened between bursts (database/sql keeps 2 by
+	// default).
+	s.db.SetMaxOpenConns(cfg.Conns)
+	s.db.SetMaxIdleConns(cfg.Conns)
+	var err error
+	if s.recentOrders, err = s.db.PrepareContext(ctx, recentOrdersSQL); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("shop: prepare recent orders: %w", err)
+	}
+	if s.recommendations, err = s.db.PrepareContext(ctx, recommendationsSQL); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("shop: prepare recommendations: %w", err)
+	}
+	return s, nil
+}
+
+// Queries reports how many queries have reached the database.
+func (s *DB) Queries() int64 { return s.drv.queries.Load() }
+
+// Close closes the statements and the pool.
+func (s *DB) Close() error {
+	var err error
+	for _, st := range []*sql.Stmt{s.recentOrders, s.recommendations} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
+	return errors.Join(err, s.db.Close())
+}
+
+// dsn makes a SQLite URI for path, escaped so that a file name with '?',
+// '#' or '%' in it stays a file name.
+func dsn(path string, params url.Values) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params.Encode()
+}
