@@ -29,21 +29,7 @@ func TestExercises(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads every exercise and solution for about three minutes in all")
 	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := filepath.Join(root, "profiles", "local", "_kit") // inside the module: the copies must build; _ keeps them out of ./...
-	if err := os.RemoveAll(work); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(work) })
-	bin := filepath.Join(work, "bin", "check")
-	build := exec.Command("go", "build", "-o", bin, "./scripts/check")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./scripts/check: %v\n%s", err, out)
-	}
+	root, work, bin := kit(t, "_kit")
 	exs, err := catalog.Read(root)
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +88,8 @@ func TestExercises(t *testing.T) {
 				if !s.Right() {
 					t.Errorf("solutions/%s gave %d wrong answers of %d under load", ex.Name(), s.Wrong, s.Checked)
 				}
-				if a.Share >= 0 && s.Share > a.Share {
-					t.Errorf("solutions/%s: %s is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), a.BottleneckName(), 100*s.Share, 100*a.Share, s.Captures)
+				if j := s.Judged(a.Wait != nil); a.Share >= 0 && j > a.Share {
+					t.Errorf("solutions/%s: %s (or its wait) is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), a.BottleneckName(), 100*j, 100*a.Share, s.Captures)
 				}
 			})
 
@@ -118,6 +104,72 @@ func TestExercises(t *testing.T) {
 					t.Errorf("make check-%d failed on a copy of solutions/%s: %s", ex.Number, ex.Name(), strings.Join(onCopy.Reasons, "; "))
 				}
 			})
+		})
+	}
+}
+
+// kit returns the repository's top folder, a work folder of the given
+// name inside the module (the copies must build; its leading _ keeps them
+// out of ./...), emptied now and removed when the test ends, and the
+// check built into it.
+func kit(t *testing.T, name string) (root, work, bin string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work = filepath.Join(root, "profiles", "local", name)
+	if err := os.RemoveAll(work); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	bin = filepath.Join(work, "bin", "check")
+	build := exec.Command("go", "build", "-o", bin, "./scripts/check")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./scripts/check: %v\n%s", err, out)
+	}
+	return root, work, bin
+}
+
+// TestWrongFixesFail applies each wrong fix of solutions/wrong-fixes.tsv
+// to a copy of its exercise, as committed, and holds make check-N to
+// failing it with its reason. The folder's tests are left out: the
+// check's own judges of the load must catch each wrong fix by themselves.
+func TestWrongFixesFail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads each wrong fix beside its solution")
+	}
+	root, work, bin := kit(t, "_wrong")
+	exs, err := catalog.Read(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes, err := catalog.ReadWrongFixes(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fixes {
+		var ex catalog.Exercise
+		for _, e := range exs {
+			if e.Number == f.Number {
+				ex = e
+			}
+		}
+		t.Run(fmt.Sprintf("%s/%s", ex.Name(), f.Name), func(t *testing.T) {
+			dir := filepath.Join(work, f.Name, ex.Name())
+			pristine(t, root, ex.Folder("exercises"), dir)
+			copyDir(t, filepath.Join(root, catalog.WrongFixFiles, ex.Name(), f.Name), dir)
+			res := runCheck(t, root, bin, ex, dir, filepath.Join(work, f.Name, "captures"), true)
+			if res.Pass {
+				t.Fatalf("make check-%d PASSED the wrong fix %s (%s)", ex.Number, f.Name, f.Fix)
+			}
+			for _, r := range res.Reasons {
+				if strings.Contains(r, f.Reason) {
+					return
+				}
+			}
+			t.Errorf("make check-%d failed the wrong fix %s, but none of its reasons says %q: %q", ex.Number, f.Name, f.Reason, res.Reasons)
 		})
 	}
 }

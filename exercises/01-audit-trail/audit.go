@@ -27,6 +27,14 @@ type Entry struct {
 // ErrClosed is what Record returns once the audit log is closed.
 var ErrClosed = errors.New("audit log is closed")
 
+// file is what the audit log writes to: an *os.File, or in tests one
+// that fails as a full disk does.
+type file interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Close() error
+}
+
 // AuditLog is an append-only file of JSON lines, one per answered request.
 // A line is on disk (written and fsynced) when Record returns, so that an
 // answered request is never missing from the log, even after a crash.
@@ -34,8 +42,9 @@ type AuditLog struct {
 	key []byte       // HMAC key of the clients' pseudonyms, drawn at open
 	log *slog.Logger // where failures to record are reported
 
-	mu sync.Mutex // one line at a time: lines never interleave
-	f  *os.File   // nil once closed
+	mu   sync.Mutex // one line at a time: lines never interleave
+	f    file       // nil once closed
+	torn bool       // a failed write may have left a part of a line in the file
 }
 
 // OpenAuditLog opens the audit log at path for appending, creating it if
@@ -45,13 +54,20 @@ func OpenAuditLog(path string, log *slog.Logger) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	return newAuditLog(f, log), nil
+}
+
+// newAuditLog returns an audit log that appends to f.
+func newAuditLog(f file, log *slog.Logger) *AuditLog {
 	key := make([]byte, 32)
 	rand.Read(key)
-	return &AuditLog{key: key, log: log, f: f}, nil
+	return &AuditLog{key: key, log: log, f: f}
 }
 
 // Record appends e to the log as one JSON line and returns once the line
-// is durable: written, then fsynced.
+// is durable: written, then fsynced. When the file refuses the line (a
+// full disk), Record fails, and the next Record tries again, after a
+// newline that ends whatever part of the line was written.
 func (l *AuditLog) Record(e Entry) error {
 	line, err := json.Marshal(e)
 	if err != nil {
@@ -60,16 +76,19 @@ func (l *AuditLog) Record(e Entry) error {
 	line = append(line, '\n')
 
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.f == nil {
-		l.mu.Unlock()
 		return ErrClosed
 	}
-	_, err = l.f.Write(line)
-	if err == nil {
-		err = l.f.Sync() // the line is on disk once Sync returns
+	if l.torn {
+		line = append([]byte{'\n'}, line...) // ends the torn line, so that this one stays whole
 	}
-	l.mu.Unlock()
-	if err != nil {
+	if _, err := l.f.Write(line); err != nil {
+		l.torn = true
+		return fmt.Errorf("audit log: %w", err)
+	}
+	l.torn = false
+	if err := l.f.Sync(); err != nil { // the line is on disk once Sync returns
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil

@@ -160,9 +160,39 @@ func (a Answer) Goal(what string) (Goal, bool) {
 
 // Files of the kit, relative to the repository's top.
 const (
-	CatalogFile = "exercises/catalog.tsv"
-	AnswersFile = "solutions/answers.tsv"
+	CatalogFile   = "exercises/catalog.tsv"
+	AnswersFile   = "solutions/answers.tsv"
+	WrongFixes    = "solutions/wrong-fixes.tsv"
+	WrongFixFiles = "solutions/testdata/wrong-fixes" // one folder NN-slug/NAME per wrong fix
 )
+
+// WrongFix is one line of solutions/wrong-fixes.tsv: a fix a learner may
+// write that make check-N must fail, and the reason it must give.
+type WrongFix struct {
+	Number int
+	Name   string // its files are in WrongFixFiles/NN-slug/Name
+	Reason string // words one of the check's reasons to fail holds
+	Fix    string // what it does, and why it is wrong
+}
+
+// ReadWrongFixes reads solutions/wrong-fixes.tsv of the kit whose top
+// folder is root.
+func ReadWrongFixes(root string) ([]WrongFix, error) {
+	var out []WrongFix
+	path := filepath.Join(root, WrongFixes)
+	err := table(path, []string{"number", "name", "reason", "fix"}, func(line int, col map[string]string) error {
+		n, err := number(col["number"])
+		if err != nil {
+			return err
+		}
+		if !slugRE.MatchString(col["name"]) || col["reason"] == "" || col["fix"] == "" {
+			return fmt.Errorf("want a name of lower-case words joined by -, a reason and a fix, got %q, %q, %q", col["name"], col["reason"], col["fix"])
+		}
+		out = append(out, WrongFix{Number: n, Name: col["name"], Reason: col["reason"], Fix: col["fix"]})
+		return nil
+	})
+	return out, err
+}
 
 // Read reads the catalog and the answer key of the kit whose top folder
 // is root, and joins them: every exercise must have its line in both.

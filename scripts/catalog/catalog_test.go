@@ -173,3 +173,39 @@ func TestReadJoinsBothFiles(t *testing.T) {
 		t.Errorf("an answer without its exercise: %v", err)
 	}
 }
+
+func TestTheKitsWrongFixes(t *testing.T) {
+	exs, err := Read("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixes, err := ReadWrongFixes("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fixes) == 0 {
+		t.Fatal("no wrong fixes listed")
+	}
+	for _, f := range fixes {
+		var ex *Exercise
+		for i := range exs {
+			if exs[i].Number == f.Number && exs[i].HasSolution() {
+				ex = &exs[i]
+			}
+		}
+		if ex == nil {
+			t.Errorf("wrong fix %s: no exercise %d with a solution", f.Name, f.Number)
+			continue
+		}
+		dir := filepath.Join("../..", WrongFixFiles, ex.Name(), f.Name)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		if len(files) == 0 {
+			t.Errorf("wrong fix %s of exercise %d: no Go file in %s", f.Name, f.Number, dir)
+		}
+		for _, file := range files {
+			if _, err := os.Stat(filepath.Join("../..", ex.Folder("exercises"), filepath.Base(file))); err != nil {
+				t.Errorf("wrong fix %s replaces %s, which %s does not have", f.Name, filepath.Base(file), ex.Folder("exercises"))
+			}
+		}
+	}
+}

@@ -10,8 +10,8 @@ type CheckSide struct {
 	Wrong    int     `json:"wrong"`       // wrong or missing answers
 	Share    float64 `json:"share"`       // bottleneck's share of the handler's wall-clock samples
 	CPUShare float64 `json:"cpu_share"`   // bottleneck's share of the handler's CPU samples
-	WaitWall float64 `json:"wait_wall"`   // the catalog's wait: share of the handler's wall-clock samples
-	WaitCPU  float64 `json:"wait_cpu"`    // the catalog's wait: share of the handler's CPU samples
+	WaitWall float64 `json:"wait_wall"`   // the answer key's wait, below the bottleneck: share of the handler's wall-clock samples
+	WaitCPU  float64 `json:"wait_cpu"`    // the same, of the handler's CPU samples
 	Samples  int64   `json:"samples"`     // handler samples in the wall-clock capture
 	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
 	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
@@ -32,6 +32,17 @@ type CheckResult struct {
 	Solution CheckSide `json:"solution"`
 	Ratio    float64   `json:"ratio"` // rps or p50 of yours over the solution's
 	Reasons  []string  `json:"reasons,omitempty"`
+}
+
+// Judged is the share the check judges a fix by: the wait below the
+// bottleneck's frames when the answer key names a wait (what a fix
+// removes is the waiting, not the call: a durable audit log still calls
+// Record), else the bottleneck's own share.
+func (s CheckSide) Judged(hasWait bool) float64 {
+	if hasWait {
+		return s.WaitWall
+	}
+	return s.Share
 }
 
 // Right reports whether answers were read and none was wrong or missing.

@@ -122,20 +122,18 @@ func runTo(ctx context.Context, w io.Writer, out string, name string, args ...st
 
 // ReportShares writes, for the captures of one exercise or solution, the
 // share of the request handlers' samples that have the answer key's
-// bottleneck, and the wait behind it, on the stack: in the wall-clock
+// bottleneck on the stack, and the wait behind it below the bottleneck: in the wall-clock
 // profile and in the CPU profile, the numbers make check-N and the kit's
 // tests judge by. bottleneck and wait are the key's expressions (wait may
 // be nil) and number the exercise's.
 func ReportShares(w io.Writer, number int, bottleneck, wait *regexp.Regexp, wall, cpu *profile.Profile) {
 	fmt.Fprintf(w, "Share of the request handlers' samples with the function on the stack (as pprof's cum), exercise %d\n", number)
 	fmt.Fprintf(w, "  %-64s %10s %6s\n", "", "wall clock", "CPU")
-	row := func(what string, re *regexp.Regexp) {
-		fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", what,
-			100*CumShare(wall, server.HandlerFrames, re), 100*CumShare(cpu, server.HandlerFrames, re))
-	}
-	row("bottleneck: "+readable(bottleneck), bottleneck)
+	fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "bottleneck: "+readable(bottleneck),
+		100*CumShare(wall, server.HandlerFrames, bottleneck), 100*CumShare(cpu, server.HandlerFrames, bottleneck))
 	if wait != nil {
-		row("wait: "+readable(wait), wait)
+		fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "wait below it: "+readable(wait),
+			100*CumShareUnder(wall, server.HandlerFrames, wait, bottleneck), 100*CumShareUnder(cpu, server.HandlerFrames, wait, bottleneck))
 	}
 }
 

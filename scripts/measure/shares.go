@@ -175,6 +175,42 @@ func CumShare(p *profile.Profile, focus, fn *regexp.Regexp) float64 {
 	return ratio(in, focused)
 }
 
+// CumShareUnder is CumShare of the samples whose stack holds a frame
+// matching fn below one matching under: how much of the handler's time a
+// wait (a lock, a sleep) takes inside the bottleneck's own frames, not
+// anywhere (the database pool's lock is not the audit log's).
+func CumShareUnder(p *profile.Profile, focus, fn, under *regexp.Regexp) float64 {
+	vi := valueIndex(p)
+	var focused, in int64
+	for _, s := range p.Sample {
+		if !hasFrame(s, focus) {
+			continue
+		}
+		focused += s.Value[vi]
+		if below(s, fn, under) {
+			in += s.Value[vi]
+		}
+	}
+	return ratio(in, focused)
+}
+
+// below reports whether a frame matching fn is on s's stack below (nearer
+// the leaf than) a frame matching under.
+func below(s *profile.Sample, fn, under *regexp.Regexp) bool {
+	seen, found := false, false
+	frames(s, func(name string) bool { // leaf first
+		if !seen && fn.MatchString(name) {
+			seen = true
+		}
+		if seen && under.MatchString(name) {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
 // LabelShares divides the samples that have a frame matching focus and
 // carry label key by the label's values, and says what part of the
 // focused samples carry it: with the users service's pprof labels,

@@ -81,6 +81,13 @@ func TestSharesCountTheHandlerOnly(t *testing.T) {
 	if !near(s.Of("github.com/mattn/go-sqlite3._Cfunc_step"), 0.008) {
 		t.Errorf("a cut stack in C is charged to %+v; want the cgo function at 0.8%%", s.Top)
 	}
+	lock, audit := regexp.MustCompile(`^sync\.\(\*Mutex\)\.Lock$`), regexp.MustCompile(`^main\.audit$`)
+	if got := CumShareUnder(p, server.HandlerFrames, lock, audit); !near(got, 0.012) {
+		t.Errorf("CumShareUnder(Lock, audit) = %v, want the 1.2%% of the lock inside main.audit", got)
+	}
+	if got := CumShareUnder(p, server.HandlerFrames, audit, lock); got != 0 {
+		t.Errorf("CumShareUnder(audit, Lock) = %v: main.audit is above the lock, never below it", got)
+	}
 	if got := CumShare(p, server.HandlerFrames, regexp.MustCompile(`^main\.checkFraud$`)); !near(got, 0.98) {
 		t.Errorf("CumShare(checkFraud) = %v, want 0.98", got)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -28,156 +27,154 @@ type Entry struct {
 // ErrClosed is what Record returns once the audit log is closed.
 var ErrClosed = errors.New("audit log is closed")
 
-// queueLines is how many lines may wait for the disk. When the disk falls
-// that far behind, Record waits for room: no line is ever dropped.
-const queueLines = 4096
+// file is what the audit log writes to: an *os.File, or in tests one
+// that fails as a full disk does.
+type file interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Close() error
+}
+
+// maxBatch is the most lines one write and one fsync make durable.
+const maxBatch = 1024
 
 // AuditLog is an append-only file of JSON lines, one per answered request.
-// Record queues the line; one writer goroutine writes what is queued and
-// fsyncs once per batch (group commit), so that one fsync makes a whole
-// batch durable. Close drains the queue to disk.
+// A line is on disk (written and fsynced) when Record returns, so that an
+// answered request is never missing from the log, even after a crash.
 //
-// When lines come faster than the disk takes them, the queue fills and
-// Record waits: no line is dropped, and the server slows down to what the
-// disk sustains. An answer may leave before its line is on disk: a crash
-// loses the lines queued and the batch being written (at most twice
-// queueLines; a few milliseconds of answers at the loads measured). A
-// graceful shutdown loses none: the server runs Close, the close hook,
-// after the last answer.
+// The lines reach the disk by group commit, as a database commits its
+// transactions: Record hands its line to the one writer goroutine and
+// waits. The writer takes every line waiting, writes them in one write,
+// fsyncs once, and then tells each Record how it went. While it syncs, the
+// next lines gather: under load one fsync makes many lines durable, and
+// with no load a line waits for its own fsync only.
 type AuditLog struct {
 	key []byte       // HMAC key of the clients' pseudonyms, drawn at open
-	log *slog.Logger // where failures to write are reported
+	log *slog.Logger // where failures to record are reported
 
-	queue chan []byte // lines waiting for the writer, encoded, each ending in '\n'
+	lines chan commit // lines waiting for the writer
 
-	// closeMu lets Record send on queue while Close cannot close it:
+	// closeMu lets Record send on lines while Close cannot close it:
 	// Record holds it shared while it sends, Close alone to close.
-	closeMu   sync.RWMutex
-	closed    bool
-	closeOnce sync.Once
+	closeMu sync.RWMutex
+	closed  bool
 
-	// Only the writer goroutine touches f, w and err before done closes.
-	f    *os.File
-	w    *bufio.Writer
-	err  error         // the first failure to write, sync or close
-	torn bool          // a failed flush may have left a part of a line in the file
-	done chan struct{} // closed when the file is flushed, synced and closed
+	// Only the writer goroutine touches f and torn before done closes.
+	f    file
+	torn bool          // a failed write may have left a part of a line in the file
+	err  error         // the error of closing the file
+	done chan struct{} // closed when the file is closed
+}
+
+// commit is one line handed to the writer, and where the writer tells its
+// Record how it went: nil once the line is on disk.
+type commit struct {
+	line []byte
+	done chan error
 }
 
 // OpenAuditLog opens the audit log at path for appending, creating it if
-// needed, and starts its writer; failures to write are reported to log.
+// needed, and starts its writer; failures to record a line are reported
+// to log.
 func OpenAuditLog(path string, log *slog.Logger) (*AuditLog, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	l := &AuditLog{key: key, log: log, f: f,
-		queue: make(chan []byte, queueLines),
-		w:     bufio.NewWriterSize(f, 64<<10),
-		done:  make(chan struct{}),
-	}
-	go l.writeLoop()
-	return l, nil
+	return newAuditLog(f, log), nil
 }
 
-// Record queues e as one JSON line for the writer and returns: the line
-// reaches the disk with the next batch, within one or two fsyncs. When the
-// queue is full, Record waits for room.
+// newAuditLog returns an audit log that appends to f, its writer started.
+func newAuditLog(f file, log *slog.Logger) *AuditLog {
+	key := make([]byte, 32)
+	rand.Read(key)
+	l := &AuditLog{key: key, log: log, f: f, lines: make(chan commit, maxBatch), done: make(chan struct{})}
+	go l.write()
+	return l
+}
+
+// Record appends e to the log as one JSON line and returns once the line
+// is durable: written, then fsynced, with the lines of its batch. When
+// the file refuses the batch (a full disk), Record fails, and the next
+// batch tries again, after a newline that ends whatever part of a line
+// was written.
 func (l *AuditLog) Record(e Entry) error {
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
-	line = append(line, '\n')
-
+	c := commit{line: append(line, '\n'), done: make(chan error, 1)}
 	l.closeMu.RLock()
-	defer l.closeMu.RUnlock()
 	if l.closed {
+		l.closeMu.RUnlock()
 		return ErrClosed
 	}
-	l.queue <- line
+	l.lines <- c
+	l.closeMu.RUnlock()
+	if err := <-c.done; err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
 	return nil
 }
 
-// writeLoop is the only goroutine that writes the file. It waits for a
-// line, takes the lines queued behind it (at most a queue's worth), writes
-// them into the buffer, then flushes and fsyncs once for the whole batch.
-// When the queue is closed and drained, it closes the file.
-func (l *AuditLog) writeLoop() {
+// write is the only goroutine that writes the file. It waits for a line,
+// takes the lines waiting behind it, writes and fsyncs them all, then
+// answers each of their Records. Once lines is closed and drained, it
+// closes the file.
+func (l *AuditLog) write() {
 	defer close(l.done)
-	for line := range l.queue {
+	var batch []commit
+	var buf []byte
+	for c := range l.lines {
+		batch, buf = append(batch[:0], c), buf[:0]
 		if l.torn {
-			l.w.WriteByte('\n') // ends the torn line, so that the next ones stay whole
-			l.torn = false
+			buf = append(buf, '\n') // ends the torn line, so that the next ones stay whole
 		}
-		l.w.Write(line)
-		n := 1
-	batch:
-		for n < queueLines {
+		buf = append(buf, c.line...)
+	more:
+		for len(batch) < maxBatch {
 			select {
-			case line, ok := <-l.queue:
+			case c, ok := <-l.lines:
 				if !ok {
-					break batch
+					break more
 				}
-				l.w.Write(line)
-				n++
+				batch = append(batch, c)
+				buf = append(buf, c.line...)
 			default:
-				break batch
+				break more
 			}
 		}
-		l.commit(n)
+		_, err := l.f.Write(buf)
+		l.torn = err != nil
+		if err == nil {
+			err = l.f.Sync() // the batch is on disk once Sync returns
+		}
+		for _, c := range batch {
+			c.done <- err
+		}
 	}
-	if err := l.f.Close(); err != nil {
-		l.fail(err, "closing the audit log failed")
-	}
+	l.err = l.f.Close()
 }
 
-// commit flushes the buffer and fsyncs the file: the batch of n lines is
-// then on disk. A failure loses the batch; the buffer is reset so that the
-// next batch tries again, after a newline that ends whatever part of a
-// line the failed flush wrote.
-func (l *AuditLog) commit(n int) {
-	err := l.w.Flush()
-	if err == nil {
-		err = l.f.Sync()
-	}
-	if err != nil {
-		l.w.Reset(l.f)
-		l.torn = true
-		l.fail(err, "audit lines not written", "lines", n)
-	}
-}
-
-// fail logs a failure of the writer and keeps the first one for Close.
-func (l *AuditLog) fail(err error, msg string, args ...any) {
-	l.log.Error("audit: "+msg, append(args, "err", err)...)
-	if l.err == nil {
-		l.err = fmt.Errorf("audit log: %w", err)
-	}
-}
-
-// Close stops taking lines, waits until every line queued is written and
-// fsynced, and closes the file. It is the close hook of the server, which
-// runs it once the requests in flight have been answered. If ctx ends
-// first, Close returns with lines still queued. Record fails with
-// ErrClosed after it.
+// Close stops taking lines, waits until every line handed to the writer
+// is written and fsynced, and closes the file. It is the close hook of the
+// server, which runs it once the requests in flight have been answered,
+// so nothing is waiting by then. If ctx ends first, Close returns before
+// the file is closed. Record fails with ErrClosed after it.
 func (l *AuditLog) Close(ctx context.Context) error {
-	l.closeOnce.Do(func() {
-		// Taking closeMu waits for the Records still sending, which the
-		// writer is draining: in a goroutine, so that ctx bounds the wait.
-		go func() {
-			l.closeMu.Lock()
-			l.closed = true
-			close(l.queue)
-			l.closeMu.Unlock()
-		}()
-	})
+	l.closeMu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.lines)
+	}
+	l.closeMu.Unlock()
 	select {
 	case <-l.done:
-		return l.err
+		if l.err != nil {
+			return fmt.Errorf("audit log: %w", l.err)
+		}
+		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("audit log: %d lines or more still queued when the shutdown ended: %w", len(l.queue), ctx.Err())
+		return fmt.Errorf("audit log: the writer had not finished when the shutdown ended: %w", ctx.Err())
 	}
 }

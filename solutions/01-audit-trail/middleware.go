@@ -12,41 +12,53 @@ import (
 	"github.com/slowpath/slowpath/server"
 )
 
-// setup opens the audit log at path and plugs it into cfg: its middleware
-// records every request the app answers, and a close hook closes it at
-// shutdown, once the requests in flight have been answered.
+// setup opens the audit log at path and plugs it into cfg.
 func setup(cfg *server.Config, path string) error {
 	audit, err := OpenAuditLog(path, cfg.Logger)
 	if err != nil {
 		return err
 	}
-	cfg.Middleware = append(cfg.Middleware, audit.Middleware)
-	cfg.Closers = append(cfg.Closers, audit.Close)
+	audit.plug(cfg)
 	return nil
 }
 
-// Middleware records every request that next answers: it times the
-// request, captures the status next answers with, and once next has
-// returned, records the request's line in the audit log. A line that
-// cannot be recorded is logged: the answer has been written by then.
+// plug puts the audit log into cfg: its middleware records every request
+// the app answers, and a close hook closes it at shutdown, once the
+// requests in flight have been answered.
+func (l *AuditLog) plug(cfg *server.Config) {
+	cfg.Middleware = append(cfg.Middleware, l.Middleware)
+	cfg.Closers = append(cfg.Closers, l.Close)
+}
+
+// Middleware records every request that next answers, before the answer
+// leaves: it holds next's answer (server.ResponseBuffer), records the
+// request's line, and sends the answer only once Record has returned,
+// when the line is on disk. A request whose line cannot be recorded is
+// answered 503 with a JSON error instead, and none of what next answered:
+// an answer the auditors cannot find must not leave. Refusals are logged
+// at most once a second, with their count.
 func (l *AuditLog) Middleware(next http.Handler) http.Handler {
+	refused := &server.RateLog{Log: l.log, Msg: "audit: requests refused with 503, their lines cannot be recorded"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		var answer server.ResponseBuffer
+		next.ServeHTTP(&answer, r)
 		e := Entry{
 			Time:       start.UTC(),
 			Method:     r.Method,
 			Path:       r.URL.Path,
-			Status:     rec.Status(),
+			Status:     answer.Status(),
 			User:       userID(r.URL.Path),
 			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 			Client:     l.pseudonym(r.RemoteAddr),
 		}
 		if err := l.Record(e); err != nil {
-			l.log.ErrorContext(r.Context(), "audit: request answered but not recorded",
-				"method", e.Method, "path", e.Path, "status", e.Status, "err", err)
+			refused.Add(r.Context(), "method", e.Method, "path", e.Path, "status", e.Status, "err", err)
+			server.WriteError(w, http.StatusServiceUnavailable, "the audit trail cannot record this request; try again later")
+			return
 		}
+		refused.Resolved(r.Context(), "audit: recording again")
+		answer.Send(w)
 	})
 }
 
@@ -76,38 +88,3 @@ func (l *AuditLog) pseudonym(remoteAddr string) string {
 	mac.Write([]byte(host))
 	return hex.EncodeToString(mac.Sum(nil)[:8])
 }
-
-// statusRecorder remembers the status of the answer written through it.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader remembers the first final status (not a 1xx) and passes
-// it on.
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write passes the body on; a body written without a status is a 200.
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Status is the status of the answer: 200 when nothing was written, as
-// net/http then sends an empty 200.
-func (w *statusRecorder) Status() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
-
-// Unwrap lets http.ResponseController reach the writer underneath.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
