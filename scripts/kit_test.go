@@ -134,8 +134,9 @@ func kit(t *testing.T, name string) (root, work, bin string) {
 
 // TestWrongFixesFail applies each wrong fix of solutions/wrong-fixes.tsv
 // to a copy of its exercise, as committed, and holds make check-N to
-// failing it with its reason. The folder's tests are left out: the
-// check's own judges of the load must catch each wrong fix by themselves.
+// failing it with its reason. A wrong fix judged by the load runs without
+// the folder's tests, so that the check's judges of the load must catch
+// it by themselves; one judged by the tests runs the whole check.
 func TestWrongFixesFail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads each wrong fix beside its solution")
@@ -160,7 +161,7 @@ func TestWrongFixesFail(t *testing.T) {
 			dir := filepath.Join(work, f.Name, ex.Name())
 			pristine(t, root, ex.Folder("exercises"), dir)
 			copyDir(t, filepath.Join(root, catalog.WrongFixFiles, ex.Name(), f.Name), dir)
-			res := runCheck(t, root, bin, ex, dir, filepath.Join(work, f.Name, "captures"), true)
+			res := runCheck(t, root, bin, ex, dir, filepath.Join(work, f.Name, "captures"), !f.Tests)
 			if res.Pass {
 				t.Fatalf("make check-%d PASSED the wrong fix %s (%s)", ex.Number, f.Name, f.Fix)
 			}

@@ -272,3 +272,72 @@ func TestFullDiskRefusesAndRecovers(t *testing.T) {
 		t.Errorf("the last line, after torn ones, is %q (%v); want user 7's whole line", lines[len(lines)-1], err)
 	}
 }
+
+// gatedDisk is a file whose Sync waits until the test opens its gate, as
+// a slow disk's fsync does, and says when a Sync began.
+type gatedDisk struct {
+	fullDisk
+	syncing chan struct{} // a Sync began
+	gate    chan struct{} // closed: Syncs return
+}
+
+func (g *gatedDisk) Sync() error {
+	select {
+	case g.syncing <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	return g.fullDisk.Sync()
+}
+
+// TestNoAnswerBeforeItsLineIsDurable holds every answer until its line is
+// on disk, deterministically: with fsync held up, a request's line is
+// handed to the file, and its answer must not arrive until the fsync that
+// covers it has returned. A fix that answers once the line is queued, or
+// written but not synced, answers here while the disk still holds it.
+func TestNoAnswerBeforeItsLineIsDurable(t *testing.T) {
+	disk := &gatedDisk{syncing: make(chan struct{}, 1), gate: make(chan struct{})}
+	cfg := servertest.Config()
+	newAuditLog(disk, cfg.Logger).plug(&cfg)
+	app := servertest.Start(t, cfg)
+	client := &http.Client{Timeout: time.Minute}
+	defer client.CloseIdleConnections()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := client.Get(fmt.Sprintf("http://%s/users/42", app.Addr()))
+		if err != nil {
+			answered <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	opened := false
+	open := func() {
+		if !opened {
+			opened = true
+			close(disk.gate)
+		}
+	}
+	defer open()
+	select {
+	case <-disk.syncing: // the line is handed to the disk; its fsync waits at the gate
+	case status := <-answered:
+		t.Fatalf("answered %d before any fsync began: the answer left before its line was on disk", status)
+	case <-time.After(time.Minute):
+		t.Fatal("no fsync began within a minute of a request")
+	}
+	select {
+	case status := <-answered:
+		t.Fatalf("answered %d while the fsync of its line was still running: a crash now would lose the line of an answered request", status)
+	case <-time.After(300 * time.Millisecond): // the answer of a fix that does not wait would be here by now
+	}
+	open()
+	if status := <-answered; status != http.StatusOK {
+		t.Fatalf("once the fsync returned: status %d, want 200", status)
+	}
+	if !bytes.Contains(disk.bytes(), []byte(`"path":"/users/42"`)) {
+		t.Errorf("the answer came, and its line is not in the file: %q", disk.bytes())
+	}
+}

@@ -171,6 +171,7 @@ const (
 type WrongFix struct {
 	Number int
 	Name   string // its files are in WrongFixFiles/NN-slug/Name
+	Tests  bool   // the check runs the folder's tests on it; else its judges of the load alone
 	Reason string // words one of the check's reasons to fail holds
 	Fix    string // what it does, and why it is wrong
 }
@@ -180,7 +181,7 @@ type WrongFix struct {
 func ReadWrongFixes(root string) ([]WrongFix, error) {
 	var out []WrongFix
 	path := filepath.Join(root, WrongFixes)
-	err := table(path, []string{"number", "name", "reason", "fix"}, func(line int, col map[string]string) error {
+	err := table(path, []string{"number", "name", "judged", "reason", "fix"}, func(line int, col map[string]string) error {
 		n, err := number(col["number"])
 		if err != nil {
 			return err
@@ -188,7 +189,10 @@ func ReadWrongFixes(root string) ([]WrongFix, error) {
 		if !slugRE.MatchString(col["name"]) || col["reason"] == "" || col["fix"] == "" {
 			return fmt.Errorf("want a name of lower-case words joined by -, a reason and a fix, got %q, %q, %q", col["name"], col["reason"], col["fix"])
 		}
-		out = append(out, WrongFix{Number: n, Name: col["name"], Reason: col["reason"], Fix: col["fix"]})
+		if col["judged"] != "load" && col["judged"] != "tests" {
+			return fmt.Errorf("judged %q: want load or tests", col["judged"])
+		}
+		out = append(out, WrongFix{Number: n, Name: col["name"], Tests: col["judged"] == "tests", Reason: col["reason"], Fix: col["fix"]})
 		return nil
 	})
 	return out, err

@@ -32,11 +32,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +70,7 @@ func main() {
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
+		os.MkdirAll(filepath.Dir(*jsonOut), 0o755)
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "check:", err)
 			os.Exit(2)
@@ -99,11 +102,17 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	fmt.Fprintf(w, "== check %d: %s, against %s ==\n\n", n, dir, solution)
 	if tests {
 		fmt.Fprintf(w, "1. The folder's tests: does the feature still work?\n")
-		if res.Tests, err = runTests(ctx, dir); err != nil {
+		var failed []string
+		if res.Tests, failed, err = runTests(ctx, dir); err != nil {
 			return res, err
 		}
 		if !res.Tests {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("the tests in %s fail (above): the feature no longer works as it must, however fast it is. Next: read the failing test, then go test -v -count=1 %s", dir, pkgPath(dir)))
+			names := "(above)"
+			if len(failed) > 0 {
+				names = strings.Join(failed, ", ")
+			}
+			res.Reasons = append(res.Reasons, fmt.Sprintf("the tests in %s fail: %s. The feature no longer keeps its promises, however fast it is. Next: read the failing test, then go test -v -count=1 -run '%s' %s",
+				dir, names, strings.Join(failed, "|"), pkgPath(dir)))
 			return verdict(w, ex, res), nil
 		}
 	}
@@ -126,6 +135,9 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: measure.StandardMix()}
 	if _, ok := ex.Answer.Judge("fsync"); ok { // a trace after the captures, still under load
 		opt.Capture, opt.Trace = dur-3*time.Second, 500*time.Millisecond
+	}
+	if _, ok := ex.Answer.Judge("lines"); ok { // requests in flight at the shutdown
+		opt.StopUnderLoad = true
 	}
 	fmt.Fprintf(w, "\n3. Load yours, then the solution, the same way\n")
 	if res.Yours, err = measureOne(ctx, ex, yoursBin, dir, filepath.Join(out, "yours"), opt); err != nil {
@@ -153,27 +165,37 @@ func pkgPath(dir string) string {
 }
 
 // runTests runs go test on the folder when it has tests, and reports
-// whether they passed.
-func runTests(ctx context.Context, dir string) (bool, error) {
+// whether they passed, and the names of the tests that failed.
+func runTests(ctx context.Context, dir string) (bool, []string, error) {
 	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
 	if len(tests) == 0 {
 		fmt.Println("   (no tests in this folder)")
-		return true, nil
+		return true, nil, nil
 	}
 	cmd := exec.CommandContext(ctx, "go", "test", "-race", "-count=1", pkgPath(dir))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, &out), io.MultiWriter(os.Stderr, &out)
 	fmt.Printf("$ %s\n", strings.Join(cmd.Args, " "))
 	fmt.Println("   (the race detector's first build compiles SQLite once more: a minute or two, the first time only)")
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return false, ctx.Err()
+		return false, nil, ctx.Err()
+	}
+	var failed []string
+	for _, m := range failedTest.FindAllStringSubmatch(out.String(), -1) {
+		if !slices.Contains(failed, m[1]) {
+			failed = append(failed, m[1])
+		}
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return false, nil
+		return false, failed, nil
 	}
-	return err == nil, err
+	return err == nil, failed, err
 }
+
+// failedTest finds the tests go test reports failed (subtests included).
+var failedTest = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
 
 // measureOne starts one program, loads it, stops it gracefully and
 // computes its side of the comparison.
@@ -192,7 +214,11 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		return side, err
 	}
 	m, err := measure.Measure(ctx, w, p, abs, opt)
-	if stopErr := p.Stop(); err == nil {
+	stopErr := m.StopErr
+	if !m.Stopped {
+		stopErr = p.Stop()
+	}
+	if err == nil {
 		err = stopErr
 	}
 	if err != nil {
@@ -262,7 +288,15 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%.0f%% of the handler's wall-clock samples still have %s (a fix keeps at most %.0f%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
 			100*y.Judged(hasWait), what, 100*a.Share, 100*s.Judged(hasWait), y.Captures))
 	}
-	switch ex.Answer.Metric {
+	if _, ok := a.Judge("fsync"); ok && y.Syncs == 0 {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("your program made no fsync or fdatasync call under load (the solution made %d in the same trace): your fix no longer syncs, so a power cut loses lines that were answered. Next: go tool pprof -top -focus=Fsync %s/trace-syscall.pprof",
+			s.Syncs, y.Captures))
+	}
+	if j, ok := a.Judge("lines"); ok && y.Lines < y.Answered {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("after the graceful shutdown, %s holds %d lines for the %d requests the load got an answer to: %d answered requests left no line. Does Close wait until every line is written? Next: read %s/%s against the answers",
+			j.Arg, y.Lines, y.Answered, y.Answered-y.Lines, y.Captures, j.Arg))
+	}
+	switch a.Metric {
 	case "rps":
 		res.Ratio = y.RPS / s.RPS
 		if res.Ratio < ex.Answer.Ratio {

@@ -47,6 +47,10 @@ type BodyCheckOptions struct {
 	// Client sends the requests; nil means a client of its own that keeps
 	// a connection per goroutine alive, as a load generator must.
 	Client *http.Client
+	// Stopping, when closed, says that the server is shutting down: a
+	// request that gets no answer after that is not counted, and its
+	// goroutine stops. The answers still coming are counted as ever.
+	Stopping <-chan struct{}
 }
 
 const maxExamples = 5
@@ -93,6 +97,9 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server
 				}
+				if transport && closed(opt.Stopping) {
+					return // refused by a server that is shutting down, as it should
+				}
 				mu.Lock()
 				res.Checked++
 				if status == http.StatusOK {
@@ -119,6 +126,16 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 	slices.Sort(latencies)
 	res.P50, res.P99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
 	return res
+}
+
+// closed reports whether c is closed; a nil c never is.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // percentile returns the q-th quantile of sorted latencies, in seconds.

@@ -196,6 +196,11 @@ type LoadOptions struct {
 	// after the captures (not beside them: tracing beside block and mutex
 	// profiling has crashed Go programs, golang/go#75478), still under load.
 	Trace time.Duration
+	// StopUnderLoad stops the program gracefully (SIGTERM) once the
+	// captures are done, while the load still runs, so that requests are
+	// in flight when it shuts down: what a close hook must not lose. The
+	// load then ends when the program has exited.
+	StopUnderLoad bool
 }
 
 // Measurement is what one load of a program found.
@@ -204,6 +209,10 @@ type Measurement struct {
 	CPU   *profile.Profile // /debug/pprof/profile during the load
 	Wall  *profile.Profile // /debug/fgprof during the load
 	Trace string           // the execution trace's file, when LoadOptions.Trace asked for one
+	// Stopped says that Measure stopped the program (StopUnderLoad);
+	// StopErr is what Stop said.
+	Stopped bool
+	StopErr error
 }
 
 // Measure loads p with CheckBodies, every answer checked, while it
@@ -223,8 +232,9 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	loadCtx, cancel := context.WithTimeout(ctx, opt.Duration)
 	defer cancel()
 	loaded := make(chan BodyCheck, 1)
+	stopping := make(chan struct{})
 	go func() {
-		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency})
+		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping})
 	}()
 	select {
 	case <-time.After(time.Second):
@@ -249,9 +259,18 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		m.Trace = filepath.Join(dir, "trace.out")
 		_, errTrace = Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), m.Trace)
 	}
+	if opt.StopUnderLoad && loadCtx.Err() == nil {
+		fmt.Fprintf(w, "$ kill -TERM %d   # under load: the graceful shutdown must keep every answer's promises\n", p.PID)
+		close(stopping)
+		m.Stopped, m.StopErr = true, p.Stop()
+		cancel()
+	}
 	m.Load = <-loaded
 	if err := errors.Join(errCPU, errWall, errTrace); err != nil {
 		return m, err
+	}
+	if m.Stopped {
+		return m, nil
 	}
 	if p.Exited() {
 		return m, fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
