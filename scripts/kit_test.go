@@ -95,11 +95,9 @@ func TestExercises(t *testing.T) {
 
 			copied := filepath.Join(work, ex.Name(), "copy", ex.Name())
 			copyDir(t, filepath.Join(root, "solutions", ex.Name()), copied)
-			onCopy := runCheck(t, root, bin, ex, copied, filepath.Join(work, ex.Name(), "copy-captures"), false)
+			// The copy's tests are the solution's, which go test ./... has run.
+			onCopy := runCheck(t, root, bin, ex, copied, filepath.Join(work, ex.Name(), "copy-captures"), true)
 			t.Run("check passes on a copy of the solution", func(t *testing.T) {
-				if !onCopy.Tests {
-					t.Errorf("make check-%d ran the tests of a copy of solutions/%s, and they failed", ex.Number, ex.Name())
-				}
 				if !onCopy.Pass {
 					t.Errorf("make check-%d failed on a copy of solutions/%s: %s", ex.Number, ex.Name(), strings.Join(onCopy.Reasons, "; "))
 				}
@@ -141,6 +139,10 @@ func TestWrongFixesFail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads each wrong fix beside its solution")
 	}
+	// Beside the loop's tests, after TestExercises: what these assert is
+	// no ratio of speeds, which a busy machine would blur, but the check's
+	// judges of promises (a missing fsync, a failing test).
+	t.Parallel()
 	root, work, bin := kit(t, "_wrong")
 	exs, err := catalog.Read(root)
 	if err != nil {
@@ -158,6 +160,7 @@ func TestWrongFixesFail(t *testing.T) {
 			}
 		}
 		t.Run(fmt.Sprintf("%s/%s", ex.Name(), f.Name), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(work, f.Name, ex.Name())
 			pristine(t, root, ex.Folder("exercises"), dir)
 			copyDir(t, filepath.Join(root, catalog.WrongFixFiles, ex.Name(), f.Name), dir)

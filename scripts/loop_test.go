@@ -68,6 +68,7 @@ func answers(port int) bool {
 }
 
 func TestLoopMeasuresExercise0(t *testing.T) {
+	t.Parallel() // the loop's tests assert behaviour, not speed: they run beside each other, after TestExercises
 	cmd, out, port, _ := loop(t)
 	output, err := cmd.CombinedOutput()
 	if err != nil {
@@ -124,6 +125,7 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 }
 
 func TestLoopNamesABusyPort(t *testing.T) {
+	t.Parallel() // the loop's tests assert behaviour, not speed: they run beside each other, after TestExercises
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +191,7 @@ func runUntilLoad(t *testing.T, cmd *exec.Cmd) (*output, chan error) {
 }
 
 func TestLoopReportsADeadServer(t *testing.T) {
+	t.Parallel() // the loop's tests assert behaviour, not speed: they run beside each other, after TestExercises
 	cmd, out, _, _ := loop(t)
 	seen, done := runUntilLoad(t, cmd)
 	r, err := server.ReadReady(filepath.Join(out, "ready.json"))
@@ -212,6 +215,7 @@ func TestLoopReportsADeadServer(t *testing.T) {
 // shutdown (a second signal would kill it before its close hooks run and
 // its temporary database is removed).
 func TestLoopStopsEverythingOnInterrupt(t *testing.T) {
+	t.Parallel() // the loop's tests assert behaviour, not speed: they run beside each other, after TestExercises
 	cmd, out, port, tmp := loop(t)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	seen, done := runUntilLoad(t, cmd)
@@ -250,6 +254,7 @@ func TestLoopStopsEverythingOnInterrupt(t *testing.T) {
 }
 
 func TestLoopRefusesASecondRunOnTheSameCaptures(t *testing.T) {
+	t.Parallel() // the loop's tests assert behaviour, not speed: they run beside each other, after TestExercises
 	root := t.TempDir()
 	dir := filepath.Join(root, "exercises", "00-baseline")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
