@@ -16,12 +16,16 @@ import (
 
 // fraudConfig is what the flags say about the fraud check.
 type fraudConfig struct {
-	latency time.Duration // how long the fraud service takes to answer one call
+	latency  time.Duration // how long the fraud service takes to answer one call
+	validity time.Duration // how long a score stays valid after the fraud service computed it
+	keep     int           // the most users' scores the service may hold in memory
 }
 
 // registerFlags defines the fraud check's flags on fs, with their defaults.
 func (c *fraudConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.latency, "fraud-latency", 50*time.Millisecond, "how long the fraud service takes to answer one call")
+	fs.DurationVar(&c.validity, "fraud-validity", time.Minute, "how long a score stays valid after the fraud service computed it (as_of): no page may show an older one")
+	fs.IntVar(&c.keep, "fraud-keep", 10000, "the most users' scores the service may hold in memory (its memory budget)")
 }
 
 // tokenKey signs the risk that a page shows, so that the checkout service,
@@ -34,6 +38,12 @@ const tokenKey = "slowpath-risk-token-staging-key"
 func setup(cfg *server.Config, fc fraudConfig) (*FraudService, error) {
 	if fc.latency < 0 {
 		return nil, fmt.Errorf("-fraud-latency %s: must not be negative", fc.latency)
+	}
+	if fc.validity < time.Millisecond {
+		return nil, fmt.Errorf("-fraud-validity %s: must be at least 1ms", fc.validity)
+	}
+	if fc.keep < 1 {
+		return nil, fmt.Errorf("-fraud-keep %d: must be at least 1", fc.keep)
 	}
 	svc := NewFraudService(fc.latency)
 	check := &fraudCheck{svc: svc, key: []byte(tokenKey)}
@@ -66,6 +76,7 @@ func (c *fraudCheck) view(userID int64, risk Risk) riskView {
 		Score: risk.Score,
 		Band:  risk.Band,
 		Label: fmt.Sprintf("%s risk (%d/100)", risk.Band, risk.Score),
+		AsOf:  risk.AsOf.UTC().Format(time.RFC3339Nano),
 		Token: hex.EncodeToString(mac.Sum(nil)),
 	}
 }
@@ -75,6 +86,7 @@ type riskView struct {
 	Score int    `json:"score"`
 	Band  string `json:"band"`
 	Label string `json:"label"` // e.g. "medium risk (65/100)"
+	AsOf  string `json:"as_of"` // when the fraud service computed the score, RFC 3339 in UTC
 	// Token is the hex HMAC-SHA256, under the token key, of
 	// "user=42 score=65 band=medium": the checkout service checks it.
 	Token string `json:"token"`
@@ -82,8 +94,9 @@ type riskView struct {
 
 // Risk is the fraud service's verdict on a user.
 type Risk struct {
-	Score int    // 0 (trusted) to 99 (almost surely a fraudster)
-	Band  string // "low" (under 30), "medium" (under 70) or "high"
+	Score int       // 0 (trusted) to 99 (almost surely a fraudster)
+	Band  string    // "low" (under 30), "medium" (under 70) or "high"
+	AsOf  time.Time // when the fraud service computed it; valid for -fraud-validity from then
 }
 
 // FraudService is the client of the fraud team's service, which scores how
@@ -107,8 +120,8 @@ func (s *FraudService) Calls() int64 { return s.calls.Load() }
 
 // Score asks the fraud service for the risk of the user userID. The call
 // goes to the fraud team's service over the network, and the answer takes
-// about 50 ms (-fraud-latency). The fraud team recomputes a user's score
-// at most once a minute, so an answer stays valid for a minute.
+// -fraud-latency. The answer is valid for -fraud-validity from its AsOf:
+// the fraud team's contract.
 func (s *FraudService) Score(ctx context.Context, userID int64) (Risk, error) {
 	s.calls.Add(1)
 	if err := ctx.Err(); err != nil {
@@ -120,7 +133,9 @@ func (s *FraudService) Score(ctx context.Context, userID int64) (Risk, error) {
 			return Risk{}, fmt.Errorf("fraud service: scoring user %d: %w", userID, err)
 		}
 	}
-	return riskOf(userID), nil
+	risk := riskOf(userID)
+	risk.AsOf = time.Now()
+	return risk, nil
 }
 
 // riskOf is the fraud team's score of a user: made up, but always the same

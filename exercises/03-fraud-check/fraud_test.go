@@ -248,3 +248,87 @@ func TestNegativeLatency(t *testing.T) {
 		t.Error("setup accepted -fraud-latency=-1s")
 	}
 }
+
+// asOf is when the fraud service computed the score a page shows.
+func asOf(t *testing.T, p page) time.Time {
+	t.Helper()
+	var got struct {
+		Extras struct {
+			Risk riskView `json:"risk"`
+		} `json:"extras"`
+	}
+	if err := json.Unmarshal(p.body, &got); err != nil {
+		t.Fatalf("body %s is not a page: %v", p.body, err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, got.Extras.Risk.AsOf)
+	if err != nil {
+		t.Fatalf("the page's risk has no as_of time: %v (body %s)", err, p.body)
+	}
+	return at
+}
+
+// TestNoPageShowsAStaleScore holds the pages to the fraud team's contract:
+// a score is valid for -fraud-validity after the fraud service computed it
+// (as_of), and no page shows an older one, however often the user asks.
+func TestNoPageShowsAStaleScore(t *testing.T) {
+	const validity = 100 * time.Millisecond
+	s := startFraudCheck(t, nil, "-fraud-latency=1ms", "-fraud-validity="+validity.String())
+	seen := map[time.Time]bool{}
+	for range 16 { // over about 400 ms: four validities
+		p, err := s.get(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problem := checkPage(7, p); problem != "" {
+			t.Fatal(problem)
+		}
+		at := asOf(t, p)
+		// The slack is for the answer's own way back, under the race detector.
+		if age := time.Since(at); age > validity+100*time.Millisecond {
+			t.Errorf("a page shows a score %s old, valid for %s", age.Round(time.Millisecond), validity)
+		}
+		seen[at] = true
+		time.Sleep(validity / 4)
+	}
+	if len(seen) < 3 {
+		t.Errorf("16 pages over four validities showed %d scores: a score must be asked again once it is no longer valid", len(seen))
+	}
+}
+
+// TestKeepsAtMostKeepScores holds the service to its memory budget: with
+// -fraud-keep=10, pages for 50 users, twice over, cannot be served from
+// memory the second time, so the fraud service is asked again for most of
+// them.
+func TestKeepsAtMostKeepScores(t *testing.T) {
+	s := startFraudCheck(t, nil, "-fraud-latency=1ms", "-fraud-keep=10")
+	for pass := range 2 {
+		for id := int64(1); id <= 50; id++ {
+			p, err := s.get(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.status != http.StatusOK {
+				t.Fatalf("pass %d, GET /users/%d: %d %s", pass+1, id, p.status, p.body)
+			}
+		}
+	}
+	// Kept scores could serve 10 of the 50 the second time at most.
+	if calls := s.svc.Calls(); calls < 50+40 {
+		t.Errorf("the fraud service was called %d times for 100 pages of 50 users, with at most 10 scores kept: want 90 or more; more than 10 scores are kept", calls)
+	}
+}
+
+func TestBadValidityAndKeep(t *testing.T) {
+	for _, arg := range []string{"-fraud-validity=0s", "-fraud-validity=10us", "-fraud-keep=0"} {
+		fs := flag.NewFlagSet("fraud-check", flag.ContinueOnError)
+		var fc fraudConfig
+		fc.registerFlags(fs)
+		if err := fs.Parse([]string{arg}); err != nil {
+			t.Fatal(err)
+		}
+		cfg := servertest.Config()
+		if _, err := setup(&cfg, fc); err == nil {
+			t.Errorf("setup accepted %s", arg)
+		}
+	}
+}

@@ -82,14 +82,18 @@ type Answer struct {
 // Judge is one of the check's judges of an exercise's promise, with its
 // argument: "fsync" (the fix still syncs under load, seen in the
 // execution trace's system calls), "lines=FILE" (after the graceful
-// shutdown, FILE holds a line for every answered request).
+// shutdown, FILE holds a line for every answered request),
+// "fresh=-FLAG" (with the program's validity flag FLAG at 1s, no page
+// shows an extra whose as_of is older), "bounded=-FLAG" (with the
+// program's memory budget FLAG at 100 entries, a load over 1,000 users in
+// turn is no faster than the solution's: nothing more is kept).
 type Judge struct {
 	Name string
 	Arg  string // "" when the judge takes none
 }
 
 // Judges is every judge the check knows, and whether it takes an argument.
-var Judges = map[string]bool{"fsync": false, "lines": true}
+var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "bounded": true}
 
 // Judge returns the exercise's judge called name, if it has one.
 func (a Answer) Judge(name string) (Judge, bool) {

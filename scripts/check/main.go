@@ -40,6 +40,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -209,6 +210,7 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	if err != nil {
 		return side, err
 	}
+	a := ex.Answer
 	p, err := measure.Start(ctx, w, bin, abs)
 	if err != nil {
 		return side, err
@@ -224,7 +226,6 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	if err != nil {
 		return side, err
 	}
-	a := ex.Answer
 	if _, ok := a.Judge("fsync"); ok {
 		sys, err := measure.SyscallProfile(ctx, w, m.Trace)
 		if err != nil {
@@ -239,7 +240,7 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		}
 	}
 	side.RPS, side.P50, side.P99 = m.Load.RPS(), m.Load.P50, m.Load.P99
-	side.Checked, side.Wrong = m.Load.Checked, m.Load.Wrong+m.Load.TransportErrors
+	side.Checked, side.Wrong = side.Checked+m.Load.Checked, side.Wrong+m.Load.Wrong+m.Load.TransportErrors
 	if len(m.Load.Examples) > 0 {
 		side.Example = m.Load.Examples[0]
 	}
@@ -252,7 +253,54 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	side.Samples = measure.TopFunctions(m.Wall, server.HandlerFrames).Samples
 	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
+	if j, ok := a.Judge("fresh"); ok {
+		var oldest atomicMax
+		mix := measure.StandardMix()
+		res, err := phase(ctx, w, bin, filepath.Join(abs, "fresh"), []string{j.Arg, freshValidity.String()}, measure.BodyCheckOptions{
+			Mix: mix, Concurrency: opt.Concurrency,
+			Inspect: func(id int64, body []byte, received time.Time) {
+				if at, ok := asOf(body); ok {
+					oldest.add(received.Sub(at))
+				}
+			},
+		}, freshLoad)
+		if err != nil {
+			return side, err
+		}
+		side.Oldest = oldest.get().Seconds()
+		side.Checked, side.Wrong = side.Checked+res.Checked, side.Wrong+res.Wrong+res.TransportErrors
+	}
+	if j, ok := a.Judge("bounded"); ok {
+		mix := measure.Mix{Users: 10 * boundedKeep, Cycle: true}
+		res, err := phase(ctx, w, bin, filepath.Join(abs, "bounded"), []string{j.Arg, fmt.Sprint(boundedKeep)}, measure.BodyCheckOptions{
+			Mix: mix, Concurrency: opt.Concurrency,
+		}, boundedLoad)
+		if err != nil {
+			return side, err
+		}
+		side.CycleP50 = res.P50
+		side.Checked, side.Wrong = side.Checked+res.Checked, side.Wrong+res.Wrong+res.TransportErrors
+	}
 	return side, nil
+}
+
+// phase starts the program once more with args, for one judge, loads it
+// for d as opt says, and stops it.
+func phase(ctx context.Context, w io.Writer, bin, dir string, args []string, opt measure.BodyCheckOptions, d time.Duration) (measure.BodyCheck, error) {
+	p, err := measure.Start(ctx, w, bin, dir, args...)
+	if err != nil {
+		return measure.BodyCheck{}, err
+	}
+	fmt.Fprintf(w, "   load: %d requests in flight for %s, every answer's body checked; mix: %s\n", opt.Concurrency, d, opt.Mix)
+	lctx, cancel := context.WithTimeout(ctx, d)
+	opt.BaseURL = p.App
+	res := measure.CheckBodies(lctx, opt)
+	cancel()
+	if err := p.Stop(); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms\n", res.Checked, res.RPS(), 1000*res.P50)
+	return res, ctx.Err()
 }
 
 // syncCalls are the system calls that make written data durable; mainCode
@@ -261,6 +309,51 @@ var (
 	syncCalls = regexp.MustCompile(`^syscall\.(Fsync|Fdatasync)$`)
 	mainCode  = regexp.MustCompile(`^main\.`)
 )
+
+// The settings of the fresh and bounded judges: the validity the program
+// is run with (short enough that a score kept longer shows within a
+// load), and the memory budget, with a load over ten times as many users
+// in turn.
+const (
+	freshValidity = time.Second
+	freshSlack    = 500 * time.Millisecond // for an answer's way back, on a busy machine
+	freshLoad     = 2500 * time.Millisecond
+	boundedKeep   = 100
+	boundedLoad   = 2 * time.Second
+)
+
+// asOf finds the as_of time of the first extra of a page that has one.
+func asOf(body []byte) (time.Time, bool) {
+	var page struct {
+		Extras map[string]json.RawMessage `json:"extras"`
+	}
+	if json.Unmarshal(body, &page) != nil {
+		return time.Time{}, false
+	}
+	for _, raw := range page.Extras {
+		var e struct {
+			AsOf time.Time `json:"as_of"`
+		}
+		if json.Unmarshal(raw, &e) == nil && !e.AsOf.IsZero() {
+			return e.AsOf, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// atomicMax keeps the largest duration added to it, from any goroutine.
+type atomicMax struct{ ns atomic.Int64 }
+
+func (m *atomicMax) add(d time.Duration) {
+	for {
+		old := m.ns.Load()
+		if int64(d) <= old || m.ns.CompareAndSwap(old, int64(d)) {
+			return
+		}
+	}
+}
+
+func (m *atomicMax) get() time.Duration { return time.Duration(m.ns.Load()) }
 
 // countLines counts the lines of the file at path.
 func countLines(path string) (int, error) {
@@ -296,6 +389,14 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("after the graceful shutdown, %s holds %d lines for the %d requests the load got an answer to: %d answered requests left no line. Does Close wait until every line is written? Next: read %s/%s against the answers",
 			j.Arg, y.Lines, y.Answered, y.Answered-y.Lines, y.Captures, j.Arg))
 	}
+	if j, ok := a.Judge("fresh"); ok && y.Oldest > (freshValidity+freshSlack).Seconds() {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %s, your program showed a page whose score was %.1f s old (as_of; the solution's oldest: %.1f s): pages show scores after they stopped being valid. Next: what decides how long a kept score is shown?",
+			j.Arg, freshValidity, y.Oldest, s.Oldest))
+	}
+	if j, ok := a.Judge("bounded"); ok && y.CycleP50 < 0.5*s.CycleP50 {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %d, under a load over %d users in turn your program answered with a median of %.1f ms against the solution's %.1f ms: it serves from memory more users than %s allows, so its memory grows with the users it sees. Next: bound what it keeps",
+			j.Arg, boundedKeep, 10*boundedKeep, 1000*y.CycleP50, 1000*s.CycleP50, j.Arg))
+	}
 	switch a.Metric {
 	case "rps":
 		res.Ratio = y.RPS / s.RPS
@@ -326,6 +427,12 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		fmt.Fprintf(w, "   %-28s %14s %14s\n", "wrong answers", fmt.Sprintf("%d of %d", y.Wrong, y.Checked), fmt.Sprintf("%d of %d", s.Wrong, s.Checked))
 		if _, ok := ex.Answer.Judge("fsync"); ok {
 			fmt.Fprintf(w, "   %-28s %14d %14d\n", "fsync calls in the trace", y.Syncs, s.Syncs)
+		}
+		if _, ok := ex.Answer.Judge("fresh"); ok {
+			fmt.Fprintf(w, "   %-28s %12.2fs %12.2fs\n", "oldest score shown", y.Oldest, s.Oldest)
+		}
+		if _, ok := ex.Answer.Judge("bounded"); ok {
+			fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p50, users in turn", 1000*y.CycleP50, 1000*s.CycleP50)
 		}
 		if j, ok := ex.Answer.Judge("lines"); ok {
 			fmt.Fprintf(w, "   %-28s %14s %14s\n", j.Arg+" lines / answers", fmt.Sprintf("%d / %d", y.Lines, y.Answered), fmt.Sprintf("%d / %d", s.Lines, s.Answered))

@@ -51,6 +51,9 @@ type BodyCheckOptions struct {
 	// request that gets no answer after that is not counted, and its
 	// goroutine stops. The answers still coming are counted as ever.
 	Stopping <-chan struct{}
+	// Inspect, when set, is called with every 200 answer's id, body and
+	// the moment it was read, for a judge of what the page says.
+	Inspect func(id int64, body []byte, received time.Time)
 }
 
 const maxExamples = 5
@@ -76,6 +79,7 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 		res       = BodyCheck{Mix: opt.Mix.String(), Concurrency: opt.Concurrency}
 		latencies []time.Duration
 		budget    atomic.Int64
+		next      atomic.Int64 // the next id of a cycling mix
 		wg        sync.WaitGroup
 		limitSet  = opt.Requests > 0
 		start     = time.Now()
@@ -91,9 +95,15 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 					return
 				}
 				id, known := opt.Mix.Pick(rng)
+				if opt.Mix.Cycle {
+					id, known = 1+(next.Add(1)-1)%opt.Mix.Users, true
+				}
 				sent := time.Now()
-				status, problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
+				status, body, problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
 				took := time.Since(sent)
+				if status == http.StatusOK && opt.Inspect != nil {
+					opt.Inspect(id, body, sent.Add(took))
+				}
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server
 				}
@@ -149,22 +159,22 @@ func percentile(sorted []time.Duration, q float64) float64 {
 // checkOne asks for one id and describes what is wrong with the answer,
 // or returns "", with the answer's status. transport is true when no
 // whole answer came.
-func checkOne(ctx context.Context, client *http.Client, base string, id int64, known bool) (status int, problem string, transport bool) {
+func checkOne(ctx context.Context, client *http.Client, base string, id int64, known bool) (status int, body []byte, problem string, transport bool) {
 	url := base + "/users/" + strconv.FormatInt(id, 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err.Error(), true
+		return 0, nil, err.Error(), true
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Sprintf("GET %s: %v", url, err), true
+		return 0, nil, fmt.Sprintf("GET %s: %v", url, err), true
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return 0, fmt.Sprintf("GET %s: reading body: %v", url, err), true
+		return 0, nil, fmt.Sprintf("GET %s: reading body: %v", url, err), true
 	}
-	return resp.StatusCode, CheckAnswer(id, known, resp.StatusCode, resp.Header, body), false
+	return resp.StatusCode, body, CheckAnswer(id, known, resp.StatusCode, resp.Header, body), false
 }
 
 // CheckAnswer describes what is wrong with one answer to GET /users/{id},

@@ -17,9 +17,11 @@ type CheckSide struct {
 	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
 	Example  string  `json:"example,omitempty"`
 	// Judged by the answer key's judges, when it names them:
-	Syncs    int64 `json:"syncs"`    // fsync and fdatasync calls below main in the load's trace (fsync)
-	Answered int   `json:"answered"` // requests the load got an answer to (lines)
-	Lines    int   `json:"lines"`    // lines in the program's file after its graceful shutdown (lines)
+	Syncs    int64   `json:"syncs"`     // fsync and fdatasync calls below main in the load's trace (fsync)
+	Answered int     `json:"answered"`  // requests the load got an answer to (lines)
+	Lines    int     `json:"lines"`     // lines in the program's file after its graceful shutdown (lines)
+	Oldest   float64 `json:"oldest"`    // the oldest as_of of a page's extra at its answer, seconds (fresh)
+	CycleP50 float64 `json:"cycle_p50"` // median latency under a load over users in turn, seconds (bounded)
 }
 
 // CheckResult is the verdict of make check-N (scripts/check), which

@@ -18,6 +18,10 @@ type Mix struct {
 	// (or at least Users) asks for every id of the table alike.
 	Hot     int64
 	Unknown float64 // the part of the requests for an id past Users (a 404)
+	// Cycle asks for every id of 1..Users in turn, 1, 2, ... Users, 1, 2,
+	// ..., shared by all of a load's clients, and for no unknown id: the
+	// load that a cache smaller than Users cannot serve from memory.
+	Cycle bool
 }
 
 // StandardMix is the one mix of the check, the compare and the bench, and
@@ -32,6 +36,9 @@ func StandardMix() Mix {
 
 // String describes the mix in a line, as the tools print it.
 func (m Mix) String() string {
+	if m.Cycle {
+		return fmt.Sprintf("every id of 1..%d in turn, over and over", m.Users)
+	}
 	known := fmt.Sprintf("%.0f%% for every id of 1..%d alike", 100*(1-m.Unknown), m.Users)
 	if m.Hot > 0 && m.Hot < m.Users {
 		known = fmt.Sprintf("%.0f%% for a hot set of %d ids spread over 1..%d (1, %d, %d, ...)", 100*(1-m.Unknown), m.Hot, m.Users, 1+m.step(), 1+2*m.step())

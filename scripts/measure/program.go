@@ -201,6 +201,8 @@ type LoadOptions struct {
 	// in flight when it shuts down: what a close hook must not lose. The
 	// load then ends when the program has exited.
 	StopUnderLoad bool
+	// Inspect is passed to the load's CheckBodies.
+	Inspect func(id int64, body []byte, received time.Time)
 }
 
 // Measurement is what one load of a program found.
@@ -234,7 +236,7 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	loaded := make(chan BodyCheck, 1)
 	stopping := make(chan struct{})
 	go func() {
-		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping})
+		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping, Inspect: opt.Inspect})
 	}()
 	select {
 	case <-time.After(time.Second):

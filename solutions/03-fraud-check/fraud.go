@@ -19,16 +19,16 @@ import (
 
 // fraudConfig is what the flags say about the fraud check.
 type fraudConfig struct {
-	latency time.Duration // how long the fraud service takes to answer one call
-	ttl     time.Duration // how long a score is kept
-	size    int           // how many users' scores are kept at most
+	latency  time.Duration // how long the fraud service takes to answer one call
+	validity time.Duration // how long a score stays valid after the fraud service computed it
+	keep     int           // the most users' scores the service may hold in memory
 }
 
 // registerFlags defines the fraud check's flags on fs, with their defaults.
 func (c *fraudConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.latency, "fraud-latency", 50*time.Millisecond, "how long the fraud service takes to answer one call")
-	fs.DurationVar(&c.ttl, "fraud-ttl", time.Minute, "how long a user's score is kept before the fraud service is asked again (0 keeps none; else at least 1ms)")
-	fs.IntVar(&c.size, "fraud-cache-size", 10000, "how many users' scores are kept at most")
+	fs.DurationVar(&c.validity, "fraud-validity", time.Minute, "how long a score stays valid after the fraud service computed it (as_of): no page may show an older one")
+	fs.IntVar(&c.keep, "fraud-keep", 10000, "the most users' scores the service may hold in memory (its memory budget)")
 }
 
 // tokenKey signs the risk that a page shows, so that the checkout service,
@@ -42,17 +42,14 @@ func setup(cfg *server.Config, fc fraudConfig) (*FraudService, error) {
 	if fc.latency < 0 {
 		return nil, fmt.Errorf("-fraud-latency %s: must not be negative", fc.latency)
 	}
-	// The LRU would take a ttl of 0 to mean that entries never expire, and
-	// a size of 0 to mean no bound: newScoreCache keeps none for the one,
-	// and the other is refused.
-	if fc.ttl < 0 || (fc.ttl > 0 && fc.ttl < minTTL) {
-		return nil, fmt.Errorf("-fraud-ttl %s: must be 0 (keep none) or at least %s", fc.ttl, minTTL)
+	if fc.validity < time.Millisecond {
+		return nil, fmt.Errorf("-fraud-validity %s: must be at least 1ms", fc.validity)
 	}
-	if fc.size < 1 {
-		return nil, fmt.Errorf("-fraud-cache-size %d: must be at least 1", fc.size)
+	if fc.keep < 1 {
+		return nil, fmt.Errorf("-fraud-keep %d: must be at least 1", fc.keep)
 	}
 	svc := NewFraudService(fc.latency)
-	check := &fraudCheck{scores: newScoreCache(svc, fc.ttl, fc.size), key: []byte(tokenKey)}
+	check := &fraudCheck{scores: newScoreCache(svc, fc.validity, fc.keep), key: []byte(tokenKey)}
 	cfg.Steps = append(cfg.Steps, server.Step{Name: "fraud", Run: check.run})
 	return svc, nil
 }
@@ -82,6 +79,7 @@ func (c *fraudCheck) view(userID int64, risk Risk) riskView {
 		Score: risk.Score,
 		Band:  risk.Band,
 		Label: fmt.Sprintf("%s risk (%d/100)", risk.Band, risk.Score),
+		AsOf:  risk.AsOf.UTC().Format(time.RFC3339Nano),
 		Token: hex.EncodeToString(mac.Sum(nil)),
 	}
 }
@@ -91,44 +89,35 @@ type riskView struct {
 	Score int    `json:"score"`
 	Band  string `json:"band"`
 	Label string `json:"label"` // e.g. "medium risk (65/100)"
+	AsOf  string `json:"as_of"` // when the fraud service computed the score, RFC 3339 in UTC
 	// Token is the hex HMAC-SHA256, under the token key, of
 	// "user=42 score=65 band=medium": the checkout service checks it.
 	Token string `json:"token"`
 }
 
-// scoreCache keeps the fraud service's answers for ttl, for at most size
-// users, and makes a single call for the pages that miss on the same user
-// at the same time. It is safe for concurrent use.
+// scoreCache keeps the fraud service's answers while they are valid, for
+// at most keep users, and makes a single call for the pages that miss on
+// the same user at the same time. It is safe for concurrent use.
 //
 // The keeping is hashicorp/golang-lru's expirable LRU: bounded, least
-// recently used out first, each entry dropped ttl after it was added, and
-// safe for concurrent use. It does not collapse concurrent misses: every
-// page that misses would call the fraud service, so singleflight does.
+// recently used out first, each entry dropped a validity after it was
+// added (just after the fraud service computed it), and safe for
+// concurrent use. It does not collapse concurrent misses: every page that
+// misses would call the fraud service, so singleflight does.
 type scoreCache struct {
 	svc    *FraudService
-	flight singleflight.Group // one call per user in flight
-	// kept holds the answers by user id; nil when ttl is 0, as the LRU
-	// would take a ttl of 0 to mean that its entries never expire.
-	kept *expirable.LRU[int64, Risk]
+	flight singleflight.Group          // one call per user in flight
+	kept   *expirable.LRU[int64, Risk] // the answers, by user id
 }
 
-// minTTL is the shortest -fraud-ttl other than 0 that setup accepts. The
-// expirable LRU runs a goroutine that wakes up every ttl/100 to delete
-// expired entries, and time.NewTicker panics on a ttl under 100ns; even at
-// 1ms it wakes every 10µs, so keep the ttl well above the floor.
-const minTTL = time.Millisecond
-
 // newScoreCache returns an empty cache in front of svc that keeps each
-// answer for ttl, for at most size users (at least 1). A ttl of 0 keeps
-// none: only the pages that miss on the same user at once share a call.
-func newScoreCache(svc *FraudService, ttl time.Duration, size int) *scoreCache {
-	c := &scoreCache{svc: svc}
-	if ttl > 0 {
-		// Its cleanup goroutine lives as long as the process: golang-lru
-		// v2.0.7 has no Close. setup makes one cache per process.
-		c.kept = expirable.NewLRU[int64, Risk](size, nil, ttl)
-	}
-	return c
+// answer for validity (setup holds it to 1ms at least: the LRU's cleanup
+// goroutine wakes every validity/100), for at most keep users (at least
+// 1: the LRU would take 0 to mean no bound).
+func newScoreCache(svc *FraudService, validity time.Duration, keep int) *scoreCache {
+	// Its cleanup goroutine lives as long as the process: golang-lru
+	// v2.0.7 has no Close. setup makes one cache per process.
+	return &scoreCache{svc: svc, kept: expirable.NewLRU[int64, Risk](keep, nil, validity)}
 }
 
 // get returns the risk of the user userID: the one kept, while it is
@@ -149,9 +138,7 @@ func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
 		if err != nil {
 			return Risk{}, err
 		}
-		if c.kept != nil {
-			c.kept.Add(userID, risk) // valid for ttl from now
-		}
+		c.kept.Add(userID, risk) // valid for the validity from now
 		return risk, nil
 	})
 	if err != nil {
@@ -161,17 +148,13 @@ func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
 }
 
 // lookup returns the risk kept for userID if it is still valid.
-func (c *scoreCache) lookup(userID int64) (Risk, bool) {
-	if c.kept == nil {
-		return Risk{}, false
-	}
-	return c.kept.Get(userID)
-}
+func (c *scoreCache) lookup(userID int64) (Risk, bool) { return c.kept.Get(userID) }
 
 // Risk is the fraud service's verdict on a user.
 type Risk struct {
-	Score int    // 0 (trusted) to 99 (almost surely a fraudster)
-	Band  string // "low" (under 30), "medium" (under 70) or "high"
+	Score int       // 0 (trusted) to 99 (almost surely a fraudster)
+	Band  string    // "low" (under 30), "medium" (under 70) or "high"
+	AsOf  time.Time // when the fraud service computed it; valid for -fraud-validity from then
 }
 
 // FraudService is the client of the fraud team's service, which scores how
@@ -195,8 +178,8 @@ func (s *FraudService) Calls() int64 { return s.calls.Load() }
 
 // Score asks the fraud service for the risk of the user userID. The call
 // goes to the fraud team's service over the network, and the answer takes
-// about 50 ms (-fraud-latency). The fraud team recomputes a user's score
-// at most once a minute, so an answer stays valid for a minute.
+// -fraud-latency. The answer is valid for -fraud-validity from its AsOf:
+// the fraud team's contract.
 func (s *FraudService) Score(ctx context.Context, userID int64) (Risk, error) {
 	s.calls.Add(1)
 	if err := ctx.Err(); err != nil {
@@ -208,7 +191,9 @@ func (s *FraudService) Score(ctx context.Context, userID int64) (Risk, error) {
 			return Risk{}, fmt.Errorf("fraud service: scoring user %d: %w", userID, err)
 		}
 	}
-	return riskOf(userID), nil
+	risk := riskOf(userID)
+	risk.AsOf = time.Now()
+	return risk, nil
 }
 
 // riskOf is the fraud team's score of a user: made up, but always the same
