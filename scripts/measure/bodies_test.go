@@ -121,6 +121,17 @@ func TestCheckAnswer(t *testing.T) {
 			t.Errorf("%s: judged right", name)
 		}
 	}
+	withExtras, _ := json.Marshal(server.Page{User: server.SeedUser(5), Extras: map[string]any{"risk": map[string]int{"score": 65}}})
+	if p := CheckAnswer(5, true, 200, h, append(withExtras, '\n')); p != "" {
+		t.Errorf("a right page with extras judged wrong: %s", p)
+	}
+	if p := CheckAnswer(5, true, 200, h, withExtras[:len(withExtras)-2]); p == "" {
+		t.Error("a page with extras, cut short, judged right")
+	}
+	otherExtras, _ := json.Marshal(server.Page{User: server.SeedUser(6), Extras: map[string]any{"a": 1}})
+	if p := CheckAnswer(5, true, 200, h, otherExtras); p == "" {
+		t.Error("another user's page with extras judged right")
+	}
 	if p := CheckAnswer(50000, false, 200, h, good); p == "" {
 		t.Error("a 200 for an unknown id judged right")
 	}
