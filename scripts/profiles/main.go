@@ -13,6 +13,7 @@
 //
 //	go run ./scripts/profiles            # every exercise
 //	go run ./scripts/profiles -n 1       # exercise 1 only
+//	go run ./scripts/profiles -n 1 -kind solutions  # its solution only
 //	go run ./scripts/profiles -pictures  # redraw the pictures of the committed captures only
 //
 // Without Chromium it makes the captures and says in one line that it
@@ -49,16 +50,21 @@ func main() {
 	n := flag.Int("n", -1, "only exercise `N`")
 	trace := flag.Duration("trace", 500*time.Millisecond, "length of the execution trace")
 	pictures := flag.Bool("pictures", false, "only redraw the flame graphs of the committed captures")
+	kind := flag.String("kind", "", "only `exercises` or only `solutions` (default both)")
 	flag.Parse()
+	if *kind != "" && *kind != "exercises" && *kind != "solutions" {
+		fmt.Fprintln(os.Stderr, "profiles: -kind must be exercises or solutions")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *trace, *pictures); err != nil {
+	if err := run(ctx, *n, *kind, *trace, *pictures); err != nil {
 		fmt.Fprintln(os.Stderr, "profiles:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, only int, trace time.Duration, picturesOnly bool) error {
+func run(ctx context.Context, only int, onlyKind string, trace time.Duration, picturesOnly bool) error {
 	exs, err := catalog.Read(".")
 	if err != nil {
 		return fmt.Errorf("%v (run it from the repository's top folder)", err)
@@ -76,6 +82,9 @@ func run(ctx context.Context, only int, trace time.Duration, picturesOnly bool) 
 			continue
 		}
 		for _, kind := range []string{"exercises", "solutions"} {
+			if onlyKind != "" && kind != onlyKind {
+				continue
+			}
 			dest := filepath.Join("profiles", e.Name(), strings.TrimSuffix(kind, "s"))
 			fmt.Fprintf(w, "\n== %s -> %s ==\n", e.Folder(kind), dest)
 			if !picturesOnly {
