@@ -76,19 +76,20 @@ func (l *AuditLog) Record(e Entry) error {
 	line = append(line, '\n')
 
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.f == nil {
+		l.mu.Unlock()
 		return ErrClosed
 	}
 	if l.torn {
 		line = append([]byte{'\n'}, line...) // ends the torn line, so that this one stays whole
 	}
-	if _, err := l.f.Write(line); err != nil {
-		l.torn = true
-		return fmt.Errorf("audit log: %w", err)
+	_, err = l.f.Write(line)
+	l.torn = err != nil
+	if err == nil {
+		err = l.f.Sync() // the line is on disk once Sync returns
 	}
-	l.torn = false
-	if err := l.f.Sync(); err != nil { // the line is on disk once Sync returns
+	l.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil
