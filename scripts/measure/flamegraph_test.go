@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -163,10 +164,12 @@ func TestRenderFlameGraphFailsEarly(t *testing.T) {
 func TestRenderFlameGraphCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	time.AfterFunc(300*time.Millisecond, cancel) // while pprof starts or serves
+	// Cancelled the moment pprof's command is printed: while pprof starts,
+	// before it can serve, whatever the machine's speed.
 	var log bytes.Buffer
+	w := cancelOn{w: &log, text: "$ go tool pprof", cancel: cancel}
 	start := time.Now()
-	err := RenderFlameGraph(ctx, &log, FlameGraph{
+	err := RenderFlameGraph(ctx, &w, FlameGraph{
 		Profile:  flameTestProfile,
 		Out:      filepath.Join(t.TempDir(), "flame.png"),
 		Chromium: "/nonexistent/chromium",
@@ -178,6 +181,20 @@ func TestRenderFlameGraphCanceled(t *testing.T) {
 		t.Errorf("returned %s after the cancel", d)
 	}
 	flameCheckStopped(t, log.String())
+}
+
+// cancelOn writes to w, and calls cancel once a write holds text.
+type cancelOn struct {
+	w      io.Writer
+	text   string
+	cancel func()
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(c.text)) {
+		c.cancel()
+	}
+	return c.w.Write(p)
 }
 
 // flameCheckStopped fails if a process of the go tool pprof printed in log
