@@ -54,7 +54,7 @@ bench: ## the service against a ceiling, and each exercise against its solution,
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/bench && $(BIN)/bench $(BENCH_FLAGS)
 
-profiles: ## regenerate the reference captures and flame graphs in profiles/NN-slug/ (every exercise and solution, about 3 min)
+profiles: ## regenerate the reference captures and flame graphs in profiles/NN-slug/ (every exercise and solution, about 2 min)
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/profiles && $(BIN)/profiles
 

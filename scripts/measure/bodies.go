@@ -95,9 +95,9 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				if limitSet && budget.Add(-1) < 0 {
 					return
 				}
-				id, known := opt.Mix.Pick(rng)
-				if opt.Mix.Cycle {
-					id, known = 1+(next.Add(1)-1)%opt.Mix.Users, true
+				id, known := 1+(next.Add(1)-1)%opt.Mix.Users, true
+				if !opt.Mix.Cycle {
+					id, known = opt.Mix.Pick(rng)
 				}
 				sent := time.Now()
 				status, body, problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)

@@ -201,8 +201,6 @@ type LoadOptions struct {
 	// in flight when it shuts down: what a close hook must not lose. The
 	// load then ends when the program has exited.
 	StopUnderLoad bool
-	// Inspect is passed to the load's CheckBodies.
-	Inspect func(id int64, body []byte, received time.Time)
 }
 
 // Measurement is what one load of a program found.
@@ -236,7 +234,7 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	loaded := make(chan BodyCheck, 1)
 	stopping := make(chan struct{})
 	go func() {
-		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping, Inspect: opt.Inspect})
+		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping})
 	}()
 	select {
 	case <-time.After(time.Second):
@@ -244,20 +242,10 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		<-loaded
 		return m, ctx.Err()
 	}
-	var wg sync.WaitGroup
-	var errCPU, errWall error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		m.CPU, errCPU = Capture(ctx, w, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.Debug, secs), filepath.Join(dir, "cpu.pprof"))
-	}()
-	go func() {
-		defer wg.Done()
-		m.Wall, errWall = Capture(ctx, w, fmt.Sprintf("%s/debug/fgprof?seconds=%d", p.Debug, secs), filepath.Join(dir, "fgprof.pprof"))
-	}()
-	wg.Wait()
+	ps, errCaptures := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof")
+	m.CPU, m.Wall = ps[0], ps[1]
 	var errTrace error
-	if opt.Trace > 0 && errCPU == nil && errWall == nil {
+	if opt.Trace > 0 && errCaptures == nil {
 		m.Trace = filepath.Join(dir, "trace.out")
 		_, errTrace = Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), m.Trace)
 	}
@@ -268,7 +256,7 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		cancel()
 	}
 	m.Load = <-loaded
-	if err := errors.Join(errCPU, errWall, errTrace); err != nil {
+	if err := errors.Join(errCaptures, errTrace); err != nil {
 		return m, err
 	}
 	if m.Stopped {
@@ -305,6 +293,31 @@ func Fetch(ctx context.Context, w io.Writer, url, path string) ([]byte, error) {
 		return nil, err
 	}
 	return body, nil
+}
+
+// captureURLs are the debug listener's paths of the profiles captured for
+// a number of seconds, by the file each is saved as.
+var captureURLs = map[string]string{
+	"cpu.pprof":    "/debug/pprof/profile?seconds=%d",
+	"fgprof.pprof": "/debug/fgprof?seconds=%d",
+	"block.pprof":  "/debug/pprof/block?seconds=%d",
+	"mutex.pprof":  "/debug/pprof/mutex?seconds=%d",
+}
+
+// CaptureAll captures the profiles saved as files (cpu.pprof,
+// fgprof.pprof, block.pprof, mutex.pprof) from p at once, each for secs
+// seconds, into dir, and returns them in the order of files.
+func CaptureAll(ctx context.Context, w io.Writer, p *Program, dir string, secs int, files ...string) ([]*profile.Profile, error) {
+	out := make([]*profile.Profile, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Go(func() {
+			out[i], errs[i] = Capture(ctx, w, p.Debug+fmt.Sprintf(captureURLs[f], secs), filepath.Join(dir, f))
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // Capture saves one profile from url into path, as Fetch does, and parses it.

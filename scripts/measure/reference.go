@@ -3,7 +3,6 @@ package measure
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
 
+	"github.com/slowpath/slowpath/scripts/catalog"
 	"github.com/slowpath/slowpath/server"
 )
 
@@ -69,20 +68,7 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i, c := range []struct{ url, file string }{
-		{"/debug/pprof/profile?seconds=%d", "cpu.pprof"}, {"/debug/fgprof?seconds=%d", "fgprof.pprof"},
-		{"/debug/pprof/block?seconds=%d", "block.pprof"}, {"/debug/pprof/mutex?seconds=%d", "mutex.pprof"},
-	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = Capture(ctx, w, p.Debug+fmt.Sprintf(c.url, secs), path(c.file))
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if _, err := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof"); err != nil {
 		return err
 	}
 	if _, err := Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), path("trace.out")); err != nil {
@@ -129,15 +115,10 @@ func runTo(ctx context.Context, w io.Writer, out string, name string, args ...st
 func ReportShares(w io.Writer, number int, bottleneck, wait *regexp.Regexp, wall, cpu *profile.Profile) {
 	fmt.Fprintf(w, "Share of the request handlers' samples with the function on the stack (as pprof's cum), exercise %d\n", number)
 	fmt.Fprintf(w, "  %-64s %10s %6s\n", "", "wall clock", "CPU")
-	fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "bottleneck: "+readable(bottleneck),
+	fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "bottleneck: "+catalog.FuncName(bottleneck),
 		100*CumShare(wall, server.HandlerFrames, bottleneck), 100*CumShare(cpu, server.HandlerFrames, bottleneck))
 	if wait != nil {
-		fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "wait below it: "+readable(wait),
+		fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "wait below it: "+catalog.FuncName(wait),
 			100*CumShareUnder(wall, server.HandlerFrames, wait, bottleneck), 100*CumShareUnder(cpu, server.HandlerFrames, wait, bottleneck))
 	}
-}
-
-// readable writes a regexp of function names as a reader writes them.
-func readable(re *regexp.Regexp) string {
-	return strings.ReplaceAll(strings.Trim(re.String(), "^$"), `\`, "")
 }
