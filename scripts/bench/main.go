@@ -6,9 +6,18 @@
 //
 // The programs of a group are started together (on loopback ports the
 // kernel picks) and loaded one after the other, round after round, by the
-// same client (measure.CheckBodies) with the same request mix
-// (measure.StandardMix) and every answer checked, so that all of a group
-// see the same noise, and a fast wrong server is caught, not measured.
+// same clients with the same request mix (measure.StandardMix), so that
+// all of a group see the same noise. Two clients take turns when wrk is
+// installed (Debian's package wrk), one when it is not:
+//   - check: the kit's Go client (measure.CheckBodies), every answer's
+//     status, headers and body checked, so a fast wrong server is caught,
+//     not measured;
+//   - wrk: a C client that costs a request less than half the CPU, so
+//     that on 2 cores it takes less from the servers it loads; it reads
+//     statuses only, so its rounds count only after the check client's
+//     warm-up found every answer right, and only if its share of 404s is
+//     the mix's.
+//
 // The groups of make bench:
 //   - the users service (exercise 0) against the ceiling (scripts/ceiling:
 //     the same bytes, and nothing else);
@@ -45,17 +54,35 @@ import (
 func main() {
 	n := flag.Int("n", -1, "compare exercise `N` and its solution only (make compare-N)")
 	rounds := flag.Int("rounds", 5, "`rounds` per group")
-	round := flag.Duration("round", 4*time.Second, "`duration` of one program's load in a round")
+	round := flag.Duration("round", 3*time.Second, "`duration` of one program's load in a round, by each client")
+	client := flag.String("client", "", "load with this `client` only: check (the kit's Go client) or wrk; default both, wrk where installed")
 	conc := flag.Int("c", 50, "`requests` in flight")
 	out := flag.String("out", "", "`folder` for the programs' logs and the results (default profiles/local/bench, or profiles/local/compare/NN-slug)")
 	flag.Parse()
+	if *client != "" && *client != clientCheck && *client != clientWrk {
+		fmt.Fprintln(os.Stderr, "bench: -client is check or wrk")
+		os.Exit(2)
+	}
+	clients := []string{clientCheck}
+	switch {
+	case *client == clientWrk || (*client == "" && measure.WrkPath() != ""):
+		if measure.WrkPath() == "" {
+			fmt.Fprintln(os.Stderr, "bench: -client wrk, but wrk is not installed (Debian: apt-get install wrk)")
+			os.Exit(2)
+		}
+		if *client == clientWrk {
+			clients = []string{clientWrk}
+		} else {
+			clients = append(clients, clientWrk)
+		}
+	}
 	if flag.NArg() > 0 || *rounds < 1 || *rounds > 99 || *round < time.Second || *conc < 1 || *conc > 10000 {
 		fmt.Fprintln(os.Stderr, "usage: bench [-n N] [-rounds 1..99] [-round 1s or more] [-c 1..10000]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *rounds, *round, *conc, *out); err != nil {
+	if err := run(ctx, *n, clients, *rounds, *round, *conc, *out); err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(os.Stderr, "bench: interrupted; every program it started is stopped")
 			os.Exit(130)
@@ -71,8 +98,21 @@ type program struct {
 	pkg   string // ./exercises/00-baseline
 	build []string
 	proc  *measure.Program
-	runs  []measure.BodyCheck // one per round
+	runs  map[string][]sample // by client, one per round
 }
+
+// sample is one round of one program under one client.
+type sample struct {
+	RPS float64 `json:"rps"`
+	P50 float64 `json:"p50"` // seconds
+	P99 float64 `json:"p99"` // seconds
+}
+
+// The clients that load the programs; wrk only where it is installed.
+const (
+	clientCheck = "check"
+	clientWrk   = "wrk"
+)
 
 // group is programs loaded in the same rounds, and the ratios asked of them.
 type group struct {
@@ -96,7 +136,7 @@ type p50Goal struct {
 	goal  catalog.Goal
 }
 
-func run(ctx context.Context, only, rounds int, round time.Duration, conc int, out string) error {
+func run(ctx context.Context, only int, clients []string, rounds int, round time.Duration, conc int, out string) error {
 	exs, err := catalog.Read(".")
 	if err != nil {
 		return fmt.Errorf("%v (run it from the repository's top folder)", err)
@@ -159,7 +199,10 @@ func run(ctx context.Context, only, rounds int, round time.Duration, conc int, o
 	}
 	w := os.Stdout
 	mix := measure.StandardMix()
-	fmt.Fprintf(w, "== %s: %d requests in flight, %d alternating rounds of %s per group; mix: %s ==\n", title, conc, rounds, round, mix)
+	fmt.Fprintf(w, "== %s: %d requests in flight, %d alternating rounds of %s per group and client; clients: %s; mix: %s ==\n", title, conc, rounds, round, strings.Join(clients, ", "), mix)
+	if len(clients) == 1 && clients[0] == clientCheck {
+		fmt.Fprintf(w, "(wrk is not installed: only the kit's Go client loads; apt-get install wrk adds a cheaper client beside it)\n")
+	}
 
 	// Build each package once, before anything runs.
 	bins := map[string]string{}
@@ -177,15 +220,17 @@ func run(ctx context.Context, only, rounds int, round time.Duration, conc int, o
 		}
 	}
 	for _, g := range groups {
-		if err := runGroup(ctx, w, g, bins, out, mix, rounds, round, conc); err != nil {
+		if err := runGroup(ctx, w, g, bins, out, mix, clients, rounds, round, conc); err != nil {
 			return err
 		}
 	}
 
 	table := &strings.Builder{}
 	fmt.Fprintf(table, "== %s: %d in flight, %d alternating rounds of %s per group, on %d cores, %s ==\n", title, conc, rounds, round, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(table, "mix: %s; client: measure.CheckBodies, every answer checked\n", mix)
-	printTable(table, groups, only < 0)
+	fmt.Fprintf(table, "mix: %s\n", mix)
+	for _, c := range clients {
+		printTable(table, groups, c, only < 0)
+	}
 	fmt.Fprintf(w, "\n%s", table)
 	if err := os.WriteFile(filepath.Join(out, "bench.txt"), []byte(table.String()), 0o644); err != nil {
 		return err
@@ -208,7 +253,7 @@ func newProgram(label string, e catalog.Exercise, kind string) *program {
 
 // runGroup starts a group's programs, checks each one's answers under
 // load, loads them in alternating rounds and stops them gracefully.
-func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string, out string, mix measure.Mix, rounds int, round time.Duration, conc int) error {
+func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string, out string, mix measure.Mix, clients []string, rounds int, round time.Duration, conc int) error {
 	var labels []string
 	for _, p := range g.programs {
 		labels = append(labels, p.label)
@@ -234,18 +279,27 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 			return err
 		}
 		fmt.Fprintf(w, "   %d answers, all right\n", res.Checked)
+		p.runs = map[string][]sample{}
 	}
 	for r := 1; r <= rounds; r++ {
-		var line []string
-		for _, p := range g.programs {
-			res, err := load(ctx, p, mix, round, conc)
-			if err != nil {
-				return err
+		for _, c := range clients {
+			var line []string
+			for _, p := range g.programs {
+				var s sample
+				var err error
+				if c == clientWrk {
+					s, err = loadWrk(ctx, w, p, mix, round, conc, filepath.Join(out, p.label), r == 1)
+				} else {
+					s, err = loadChecked(ctx, p, mix, round, conc)
+				}
+				if err != nil {
+					return err
+				}
+				p.runs[c] = append(p.runs[c], s)
+				line = append(line, fmt.Sprintf("%s %.0f req/s", p.label, s.RPS))
 			}
-			p.runs = append(p.runs, res)
-			line = append(line, fmt.Sprintf("%s %.0f req/s", p.label, res.RPS()))
+			fmt.Fprintf(w, "round %d of %d, %s: %s\n", r, rounds, c, strings.Join(line, ", "))
 		}
-		fmt.Fprintf(w, "round %d of %d: %s\n", r, rounds, strings.Join(line, ", "))
 	}
 	for _, p := range g.programs {
 		err := p.proc.Stop()
@@ -255,6 +309,36 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 		}
 	}
 	return nil
+}
+
+func loadChecked(ctx context.Context, p *program, mix measure.Mix, d time.Duration, conc int) (sample, error) {
+	res, err := load(ctx, p, mix, d, conc)
+	return sample{RPS: res.RPS(), P50: res.P50, P99: res.P99}, err
+}
+
+// loadWrk runs one load of p with wrk, printing its command the first
+// time, and fails on any socket error or a share of non-2xx answers that
+// is not the mix's share of unknown ids.
+func loadWrk(ctx context.Context, w io.Writer, p *program, mix measure.Mix, d time.Duration, conc int, dir string, show bool) (sample, error) {
+	opt := measure.WrkOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc, Duration: d, Dir: dir}
+	if show {
+		opt.Log = w
+	}
+	r, err := measure.RunWrk(ctx, opt)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w", p.label, err)
+	}
+	if p.proc.Exited() {
+		return sample{}, fmt.Errorf("%s exited during its load; its log: %s", p.label, p.proc.Log)
+	}
+	if r.Requests == 0 || r.SocketErrors > 0 {
+		return sample{}, fmt.Errorf("%s under wrk: %d answers, %d socket errors (log: %s)", p.label, r.Requests, r.SocketErrors, p.proc.Log)
+	}
+	if share := float64(r.Non2xx) / float64(r.Requests); share < mix.Unknown-0.05 || share > mix.Unknown+0.05 {
+		return sample{}, fmt.Errorf("%s under wrk: %.0f%% of its answers were not 2xx, where the mix asks %.0f%% unknown ids: its throughput would mean nothing (log: %s)",
+			p.label, 100*share, 100*mix.Unknown, p.proc.Log)
+	}
+	return sample{RPS: r.RPS, P50: r.P50, P99: r.P99}, nil
 }
 
 // load runs one checked load of p and fails on any wrong or missing answer.
@@ -302,7 +386,7 @@ func median(v []float64) float64 {
 	return s[n/2]
 }
 
-func each(runs []measure.BodyCheck, f func(measure.BodyCheck) float64) []float64 {
+func each(runs []sample, f func(sample) float64) []float64 {
 	out := make([]float64, len(runs))
 	for i, r := range runs {
 		out[i] = f(r)
@@ -310,23 +394,31 @@ func each(runs []measure.BodyCheck, f func(measure.BodyCheck) float64) []float64
 	return out
 }
 
-func rps(r measure.BodyCheck) float64 { return r.RPS() }
+func rps(r sample) float64 { return r.RPS }
 
-// printTable writes the rows and the ratios; withGoals is false for
+// clientNames says in the table what each client is.
+var clientNames = map[string]string{
+	clientCheck: "client check (the kit's Go client, measure.CheckBodies: every answer's body checked)",
+	clientWrk:   "client wrk (wrk -t 2 with the mix's paths in a Lua script: statuses only)",
+}
+
+// printTable writes client c's rows and ratios; withGoals is false for
 // make compare-N, whose ratio has no goal.
-func printTable(w io.Writer, groups []*group, withGoals bool) {
+func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
+	fmt.Fprintf(w, "\n%s\n", clientNames[c])
 	fmt.Fprintf(w, "%-12s %14s %10s %10s   %s\n", "", "throughput", "p50", "p99", "throughput of each round")
 	byLabel := map[string]*program{}
 	for _, g := range groups {
 		for _, p := range g.programs {
 			byLabel[p.label] = p
 			var rounds []string
-			for _, r := range p.runs {
-				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS()))
+			runs := p.runs[c]
+			for _, r := range runs {
+				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS))
 			}
-			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, median(each(p.runs, rps)),
-				1000*median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P50 })),
-				1000*median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P99 })),
+			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, median(each(runs, rps)),
+				1000*median(each(runs, func(r sample) float64 { return r.P50 })),
+				1000*median(each(runs, func(r sample) float64 { return r.P99 })),
 				strings.Join(rounds, " "))
 		}
 	}
@@ -335,12 +427,12 @@ func printTable(w io.Writer, groups []*group, withGoals bool) {
 			a, b := byLabel[r.a], byLabel[r.b]
 			var q []float64
 			var shown []string
-			for i := range a.runs {
-				q = append(q, a.runs[i].RPS()/b.runs[i].RPS())
+			for i := range a.runs[c] {
+				q = append(q, a.runs[c][i].RPS/b.runs[c][i].RPS)
 				shown = append(shown, fmt.Sprintf("%.2f", q[i]))
 			}
 			m := median(q)
-			line := fmt.Sprintf("%s/%s throughput: ×%.2f (rounds: %s)", r.a, r.b, m, strings.Join(shown, " "))
+			line := fmt.Sprintf("%s/%s throughput, %s: ×%.2f (rounds: %s)", r.a, r.b, c, m, strings.Join(shown, " "))
 			switch {
 			case r.checkClient && m > 1/clearlyFaster:
 				line += fmt.Sprintf("; no verdict: the %s ran at only ×%.2f of the %s (want ×%.2f or more), so the client, not the servers, set the pace", r.b, 1/m, r.a, clearlyFaster)
@@ -351,8 +443,8 @@ func printTable(w io.Writer, groups []*group, withGoals bool) {
 		}
 		if withGoals && g.p50 != nil {
 			p := byLabel[g.p50.label]
-			v := median(each(p.runs, func(r measure.BodyCheck) float64 { return r.P50 }))
-			fmt.Fprintf(w, "%s p50: %.1f ms; goal %s\n", p.label, 1000*v, verdict(g.p50.goal, v))
+			v := median(each(p.runs[c], func(r sample) float64 { return r.P50 }))
+			fmt.Fprintf(w, "%s p50, %s: %.1f ms; goal %s\n", p.label, c, 1000*v, verdict(g.p50.goal, v))
 		}
 	}
 }
@@ -382,7 +474,7 @@ func verdict(g catalog.Goal, v float64) string {
 func writeRounds(path string, groups []*group) error {
 	type row struct {
 		Label  string              `json:"label"`
-		Rounds []measure.BodyCheck `json:"rounds"`
+		Rounds map[string][]sample `json:"rounds"` // by client
 	}
 	var rows []row
 	for _, g := range groups {
