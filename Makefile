@@ -19,7 +19,7 @@ help: ## list the targets
 	@printf '  %-16s your fix of exercise N, judged against the solution: PASS or FAIL\n' 'check-N'
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 OUT_ROOT=profiles/local/mine\n'
-	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50;  make check-1 CHECK_DIR=path/to/your/copy\n'
+	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50;  make check-1 CHECK_DIR=path/to/your/copy;  make check-1 EXPLAIN=1 (names the watched function: a spoiler)\n'
 
 exercise-%:
 	@scripts/loop.sh exercises $*
@@ -33,7 +33,7 @@ compare-%:
 
 check-%:
 	@$(note_sqlite)
-	@go build -o $(BIN)/ ./scripts/check && $(BIN)/check -n $* $(if $(CHECK_DIR),-dir $(CHECK_DIR))
+	@go build -o $(BIN)/ ./scripts/check && $(BIN)/check -n $* $(if $(CHECK_DIR),-dir $(CHECK_DIR)) $(if $(EXPLAIN),-explain)
 
 # The bench's settings, for make bench and make compare-N.
 BENCH_FLAGS = $(if $(ROUNDS),-rounds $(ROUNDS)) $(if $(ROUND),-round $(ROUND)) $(if $(CONCURRENCY),-c $(CONCURRENCY))

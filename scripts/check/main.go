@@ -21,6 +21,12 @@
 // Both loads send the kit's standard request mix (measure.StandardMix),
 // the one of make compare-N and make bench.
 //
+// A FAIL reports the symptom: the numbers of yours against the solution's,
+// and the next thing to look at. The function the answer key watches, and
+// the wait in it, are the exercise's answer: the check names them after a
+// PASS, or when asked with -explain (make check-N EXPLAIN=1), and calls
+// them "the watched function" and "its wait" otherwise.
+//
 // The captures land in profiles/local/check/NN-slug/{yours,solution}. It
 // exits 0 on PASS, 1 on FAIL and 2 when it could not measure.
 package main
@@ -57,8 +63,10 @@ func main() {
 	out := flag.String("out", "", "`folder` for the captures (default profiles/local/check/NN-slug)")
 	jsonOut := flag.String("json", "", "also write the result as JSON to `file`")
 	skipTests := flag.Bool("skip-tests", false, "do not run the folder's tests")
+	explain := flag.Bool("explain", false, "name the function the answer key watches, and its wait, even on a FAIL (they give the exercise's answer away)")
 	solutionFrom := flag.String("solution-from", "", "take the solution's side from the -json `file` of an earlier check of this exercise on this machine, instead of measuring it again (for the kit's tests)")
 	flag.Parse()
+	explainNames = *explain
 	if *n < 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: check -n N [-dir folder] [-json file]; N is an exercise number (make help lists them)")
 		os.Exit(2)
@@ -384,11 +392,24 @@ func countLines(path string) (int, error) {
 	return bytes.Count(b, []byte("\n")), nil
 }
 
+// explainNames is -explain: name the watched function and its wait even
+// on a FAIL.
+var explainNames bool
+
+// watched names the answer key's function and wait as the check prints
+// them: by name when named is true, else as "the watched function".
+func watched(a catalog.Answer, named bool) (fn, wait string) {
+	if named {
+		return a.BottleneckName(), a.WaitName()
+	}
+	return "the watched function", "its wait"
+}
+
 // judge gives the reasons to fail, if any, from the two measurements.
 func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	y, s := res.Yours, res.Solution
 	a := ex.Answer
-	fn := a.BottleneckName()
+	fn, waitName := watched(a, explainNames)
 	if !y.Right() {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%d of %d answers under load were wrong or missing, e.g. %s. Next: curl -si the request it names, and read %s/server.log", y.Wrong, y.Checked, y.Example, y.Captures))
 	}
@@ -396,7 +417,7 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	if a.Share >= 0 && y.Judged(hasWait) > a.Share {
 		what := fn + " on the stack"
 		if hasWait {
-			what = fmt.Sprintf("%s waiting in %s", fn, a.WaitName())
+			what = fmt.Sprintf("%s waiting in %s", fn, waitName)
 		}
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%.0f%% of the handler's wall-clock samples still have %s (a fix keeps at most %.0f%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
 			100*y.Judged(hasWait), what, 100*a.Share, 100*s.Judged(hasWait), y.Captures))
@@ -437,6 +458,7 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 // verdict prints the comparison and the verdict, and returns res.
 func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	res.Pass = res.Tests && len(res.Reasons) == 0
+	fn, waitName := watched(ex.Answer, res.Pass || explainNames)
 	if res.Yours.Checked > 0 {
 		y, s := res.Yours, res.Solution
 		fmt.Fprintf(w, "\n4. Compare (same load, same machine, one after the other)\n")
@@ -457,17 +479,20 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		if j, ok := ex.Answer.Judge("lines"); ok {
 			fmt.Fprintf(w, "   %-28s %14s %14s\n", j.Arg+" lines / answers", fmt.Sprintf("%d / %d", y.Lines, y.Answered), fmt.Sprintf("%d / %d", s.Lines, s.Answered))
 		}
-		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck on the stack, wall", 100*y.Share, 100*s.Share)
-		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "bottleneck on the stack, CPU", 100*y.CPUShare, 100*s.CPUShare)
+		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "watched function, wall clock", 100*y.Share, 100*s.Share)
+		fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "watched function, CPU", 100*y.CPUShare, 100*s.CPUShare)
 		if ex.Answer.Wait != nil {
 			fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "wait in it, wall clock", 100*y.WaitWall, 100*s.WaitWall)
 			fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "wait in it, CPU", 100*y.WaitCPU, 100*s.WaitCPU)
 		}
-		fmt.Fprintf(w, "   (share of the handler's samples with the bottleneck, %s, on the stack", ex.Answer.BottleneckName())
+		fmt.Fprintf(w, "   (share of the handler's samples with %s on the stack", fn)
 		if ex.Answer.Wait != nil {
-			fmt.Fprintf(w, ",\n    or the wait, %s, below it", ex.Answer.WaitName())
+			fmt.Fprintf(w, ",\n    or %s below it", waitName)
 		}
 		fmt.Fprintf(w, "; wall clock from fgprof.pprof, CPU from cpu.pprof)\n")
+		if !res.Pass && !explainNames {
+			fmt.Fprintf(w, "   (which function the answer key watches is the exercise's answer: find it in the profiles;\n    make check-%d EXPLAIN=1 names it, and gives the exercise away)\n", ex.Number)
+		}
 		if ex.Answer.Metric == "p50" && min(y.Share, s.Share) < 0.1 {
 			fmt.Fprintf(w, "   (a share near 0%% with a median latency still near the floor of %s: the waits left the handler's goroutine\n    for goroutines the fix starts, which are not counted as handling a request; the latency says what they cost)\n", ex.Answer.Floor)
 		}
@@ -481,7 +506,7 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		case ex.Answer.Metric == "p50":
 			what = "the waits overlapped: median latency within reach of the solution's"
 		case ex.Answer.Wait != nil:
-			what = fmt.Sprintf("%s no longer waits in %s, and throughput is within reach of the solution's", ex.Answer.BottleneckName(), ex.Answer.WaitName())
+			what = fmt.Sprintf("%s no longer waits in %s, and throughput is within reach of the solution's", fn, waitName)
 		}
 		if len(ex.Answer.Judges) > 0 {
 			what += ", and the exercise's promises kept"
