@@ -49,10 +49,11 @@ func setupFlags(cfg *server.Config, path string) error {
 	return nil
 }
 
-// withFlags gives every request the flags of the file at path, in its
-// context, for the handlers to evaluate once they know the user. The file
-// is read for every request, so an edit applies to the next one, with no
-// cache to go stale.
+// withFlags gives every request, in its context, the flags of the file at
+// path, or why they could not be loaded, for the step "flags" to evaluate
+// once the user is known. The file is the source of truth: ops edit it
+// while the service runs, and the pages must follow an edit within
+// seconds, without a restart.
 func withFlags(path string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -50,10 +50,11 @@ func setupFlags(cfg *server.Config, path string) error {
 	return nil
 }
 
-// withFlags gives every request the flags of the file at path, in its
-// context, for the handlers to evaluate once they know the user. The file
-// is read for every request, so an edit applies to the next one, with no
-// cache to go stale.
+// withFlags gives every request, in its context, the flags of the file at
+// path, or why they could not be loaded, for the step "flags" to evaluate
+// once the user is known. The file is the source of truth: ops edit it
+// while the service runs, and the pages must follow an edit within
+// seconds, without a restart.
 //
 // WRONG FIX (for the kit's tests): the file is read once, at the first
 // request, and never again: fast, and an edit of the file never applies.

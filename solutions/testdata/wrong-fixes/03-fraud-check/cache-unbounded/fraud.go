@@ -18,14 +18,14 @@ import (
 // fraudConfig is what the flags say about the fraud check.
 type fraudConfig struct {
 	latency  time.Duration // how long the fraud service takes to answer one call
-	validity time.Duration // how long a score stays valid after the fraud service computed it
+	validity time.Duration // the oldest a score on a page may be, counted from when the fraud service computed it
 	keep     int           // the most users' scores the service may hold in memory
 }
 
 // registerFlags defines the fraud check's flags on fs, with their defaults.
 func (c *fraudConfig) registerFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.latency, "fraud-latency", 50*time.Millisecond, "how long the fraud service takes to answer one call")
-	fs.DurationVar(&c.validity, "fraud-validity", time.Minute, "how long a score stays valid after the fraud service computed it (as_of): no page may show an older one")
+	fs.DurationVar(&c.validity, "fraud-validity", time.Minute, "the oldest score a page may show, counted from when the fraud service computed it (as_of)")
 	fs.IntVar(&c.keep, "fraud-keep", 10000, "the most users' scores the service may hold in memory (its memory budget)")
 }
 
@@ -127,7 +127,7 @@ func (c *scoreCache) get(ctx context.Context, userID int64) (Risk, error) {
 type Risk struct {
 	Score int       // 0 (trusted) to 99 (almost surely a fraudster)
 	Band  string    // "low" (under 30), "medium" (under 70) or "high"
-	AsOf  time.Time // when the fraud service computed it; valid for -fraud-validity from then
+	AsOf  time.Time // when the fraud service computed it (the page shows it as as_of)
 }
 
 // FraudService is the client of the fraud team's service, which scores how
@@ -149,10 +149,10 @@ func NewFraudService(latency time.Duration) *FraudService {
 // Calls is how many times Score has been called.
 func (s *FraudService) Calls() int64 { return s.calls.Load() }
 
-// Score asks the fraud service for the risk of the user userID. The call
-// goes to the fraud team's service over the network, and the answer takes
-// -fraud-latency. The answer is valid for -fraud-validity from its AsOf:
-// the fraud team's contract.
+// Score asks the fraud team's service for the risk of the user userID, as
+// the service computes it at the time of the call (AsOf). The service is
+// simulated in this process: a call takes -fraud-latency, as the round
+// trip over the network and the scoring would.
 func (s *FraudService) Score(ctx context.Context, userID int64) (Risk, error) {
 	s.calls.Add(1)
 	if err := ctx.Err(); err != nil {
