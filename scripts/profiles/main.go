@@ -1,6 +1,9 @@
 // Command profiles is make profiles: it regenerates the reference captures
 // in profiles/NN-slug/{exercise,solution}/ for every exercise of the
-// catalog that has a solution. Each is measured as the learner's loop
+// catalog (exercise 0 has no solution), then the runs of make check-N and
+// make bench that the docs quote, kept as text beside them, so that make
+// docs writes every number of the READMEs from committed files. Each
+// program is measured as the learner's loop
 // measures it at its defaults (measure.CaptureLoop: 100 in flight for
 // 10 s, the captures 5 s long, a short trace so that each file stays
 // under 2 MiB), and beside the captures it writes:
@@ -11,10 +14,19 @@
 //	                go tool pprof -http draws it (with headless Chromium)
 //	machine.txt     the command, the date, the commit, Go and the machine
 //
+// and then:
+//
+//	profiles/NN-slug/check-exercise.{txt,json}  make check-N on the shipped exercise: its FAIL
+//	profiles/NN-slug/check-solution.{txt,json}  the same check on solutions/NN-slug: its PASS
+//	                                            (the solution's side measured once, by the first)
+//	profiles/NN-slug/check-machine.txt          where and when both ran
+//	profiles/bench/bench.{txt,json}             make bench: its table, and every round by client
+//
 //	go run ./scripts/profiles            # every exercise
 //	go run ./scripts/profiles -n 1       # exercise 1 only
 //	go run ./scripts/profiles -n 1 -kind solutions  # its solution only
 //	go run ./scripts/profiles -pictures  # redraw the pictures of the committed captures only
+//	go run ./scripts/profiles -only checks  # the checks only (or captures, or bench)
 //
 // Without Chromium it makes the captures and says in one line that it
 // skipped the pictures.
@@ -51,17 +63,41 @@ func main() {
 	trace := flag.Duration("trace", 500*time.Millisecond, "length of the execution trace")
 	pictures := flag.Bool("pictures", false, "only redraw the flame graphs of the committed captures")
 	kind := flag.String("kind", "", "only `exercises` or only `solutions` (default both)")
+	only := flag.String("only", "", "only this `part`: captures, checks or bench (default all three; -n or -kind mean captures and checks)")
 	flag.Parse()
+	if *only != "" && *only != "captures" && *only != "checks" && *only != "bench" {
+		fmt.Fprintln(os.Stderr, "profiles: -only must be captures, checks or bench")
+		os.Exit(2)
+	}
 	if *kind != "" && *kind != "exercises" && *kind != "solutions" {
 		fmt.Fprintln(os.Stderr, "profiles: -kind must be exercises or solutions")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *kind, *trace, *pictures); err != nil {
-		fmt.Fprintln(os.Stderr, "profiles:", err)
-		os.Exit(1)
+	part := func(name string) bool { return *only == name || *only == "" }
+	if part("captures") || *pictures {
+		if err := run(ctx, *n, *kind, *trace, *pictures); err != nil {
+			fmt.Fprintln(os.Stderr, "profiles:", err)
+			os.Exit(1)
+		}
 	}
+	if *pictures {
+		return
+	}
+	if part("checks") && *kind == "" {
+		if err := checks(ctx, *n); err != nil {
+			fmt.Fprintln(os.Stderr, "profiles:", err)
+			os.Exit(1)
+		}
+	}
+	if part("bench") && *n < 0 && *kind == "" {
+		if err := bench(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "profiles:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("\nNext: make docs writes the READMEs' tables from these files; git diff shows what changed")
 }
 
 func run(ctx context.Context, only int, onlyKind string, trace time.Duration, picturesOnly bool) error {
@@ -78,11 +114,11 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 	}
 	done := 0
 	for _, e := range exs {
-		if !e.HasSolution() || (only >= 0 && e.Number != only) {
+		if only >= 0 && e.Number != only {
 			continue
 		}
 		for _, kind := range []string{"exercises", "solutions"} {
-			if onlyKind != "" && kind != onlyKind {
+			if (onlyKind != "" && kind != onlyKind) || (kind == "solutions" && !e.HasSolution()) {
 				continue
 			}
 			dest := filepath.Join("profiles", e.Name(), strings.TrimSuffix(kind, "s"))
@@ -105,7 +141,7 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 		}
 	}
 	if done == 0 {
-		return fmt.Errorf("no exercise %d with a solution: make help lists them", only)
+		return fmt.Errorf("no exercise %d: make help lists them", only)
 	}
 	if chromiumErr != nil {
 		fmt.Fprintf(w, "\nskipped the pictures (flamegraph.png): %v\n", chromiumErr)
@@ -175,9 +211,11 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if err != nil {
 		return err
 	}
-	measure.ReportShares(&shares, e.Number, e.Answer.Bottleneck, e.Answer.Wait, wall, cpu)
-	if err := os.WriteFile(filepath.Join(dest, "shares.txt"), []byte(shares.String()), 0o644); err != nil {
-		return err
+	if e.Answer.Bottleneck != nil {
+		measure.ReportShares(&shares, e.Number, e.Answer.Bottleneck, e.Answer.Wait, wall, cpu)
+		if err := os.WriteFile(filepath.Join(dest, "shares.txt"), []byte(shares.String()), 0o644); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "   %.0f req/s (hey), p50 %.1f ms; %d answers checked, all right\n", s.Hey.RPS, 1000*s.Hey.Percentiles[50], s.Bodies.Checked)
 	return os.WriteFile(filepath.Join(dest, "machine.txt"), []byte(machine(e, kind, opt)), 0o644)
@@ -185,6 +223,13 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 
 // machine says where and how the captures were made.
 func machine(e catalog.Exercise, kind string, opt measure.LoopOptions) string {
+	return where(fmt.Sprintf("make profiles (scripts/profiles: as make %s-%d does, %d concurrent for %s, trace %s)",
+		strings.TrimSuffix(kind, "s"), e.Number, opt.Concurrency, opt.Duration, opt.Trace))
+}
+
+// where says what made a file with command: the date, the commit, Go and
+// the machine.
+func where(command string) string {
 	commit := "unknown"
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
@@ -201,9 +246,8 @@ func machine(e catalog.Exercise, kind string, opt measure.LoopOptions) string {
 			}
 		}
 	}
-	return fmt.Sprintf("command:  make profiles (scripts/profiles: as make %s-%d does, %d concurrent for %s, trace %s)\ndate:     %s\ncommit:   %s\ngo:       %s\nmachine:  %d cores, %s, %s %s\n",
-		strings.TrimSuffix(kind, "s"), e.Number, opt.Concurrency, opt.Duration, opt.Trace,
-		time.Now().UTC().Format("2006-01-02T15:04Z"), commit, runtime.Version(), runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("command:  %s\ndate:     %s\ncommit:   %s\ngo:       %s\nmachine:  %d cores, %s, %s %s\n",
+		command, time.Now().UTC().Format("2006-01-02T15:04Z"), commit, runtime.Version(), runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH)
 }
 
 // size adds up the bytes of the files under dir, except under skip.

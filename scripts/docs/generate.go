@@ -1,0 +1,617 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/server"
+)
+
+const (
+	beginPrefix = "<!-- make docs: "
+	beginSuffix = " -->"
+	endLine     = "<!-- end make docs -->"
+)
+
+// generator writes blocks from the committed files under root, reading
+// each file once.
+type generator struct {
+	ctx      context.Context
+	root     string
+	captures map[string]*capture
+	syscalls map[string][]count
+}
+
+func newGenerator(ctx context.Context, root string) *generator {
+	return &generator{ctx: ctx, root: root, captures: map[string]*capture{}, syscalls: map[string][]count{}}
+}
+
+// Rewrite returns content with each block rewritten, and the blocks that
+// changed.
+func (g *generator) Rewrite(file string, content []byte) ([]byte, []string, error) {
+	lines := strings.SplitAfter(string(content), "\n")
+	var out strings.Builder
+	var changed []string
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		out.WriteString(line)
+		trimmed := strings.TrimSpace(line)
+		if !strings.HasPrefix(trimmed, beginPrefix) || !strings.HasSuffix(trimmed, beginSuffix) {
+			continue
+		}
+		spec := strings.TrimSuffix(strings.TrimPrefix(trimmed, beginPrefix), beginSuffix)
+		end := -1
+		for j := i + 1; j < len(lines); j++ {
+			if strings.TrimSpace(lines[j]) == endLine {
+				end = j
+				break
+			}
+			if strings.HasPrefix(strings.TrimSpace(lines[j]), beginPrefix) {
+				break
+			}
+		}
+		if end < 0 {
+			return nil, nil, fmt.Errorf("line %d: block %q has no %s line", i+1, spec, endLine)
+		}
+		body, err := g.Block(spec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: block %q: %w", i+1, spec, err)
+		}
+		if old := strings.Join(lines[i+1:end], ""); old != body {
+			changed = append(changed, spec)
+		}
+		out.WriteString(body)
+		out.WriteString(lines[end])
+		i = end
+	}
+	return []byte(out.String()), changed, nil
+}
+
+// Block writes the body of the block spec, ending in a newline.
+func (g *generator) Block(spec string) (string, error) {
+	f := strings.Fields(spec)
+	if len(f) == 0 || len(f) > 2 {
+		return "", fmt.Errorf("want KIND or KIND N")
+	}
+	n := -1
+	if len(f) == 2 {
+		var err error
+		if n, err = strconv.Atoi(f[1]); err != nil {
+			return "", fmt.Errorf("%q is not an exercise number", f[1])
+		}
+	}
+	exs, err := catalog.Read(g.root)
+	if err != nil {
+		return "", err
+	}
+	var ex catalog.Exercise
+	if n >= 0 {
+		if ex, err = find(exs, n); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	switch {
+	case f[0] == "captures" && n >= 1:
+		err = g.capturesBlock(&b, ex)
+	case f[0] == "baseline" && n < 0:
+		base, _ := find(exs, 0)
+		err = g.baselineBlock(&b, base)
+	case f[0] == "check" && n >= 1:
+		err = g.checkBlock(&b, ex)
+	case f[0] == "checks" && n < 0:
+		err = g.checksBlock(&b, exs)
+	case f[0] == "bench" && n < 0:
+		err = g.benchTable(&b)
+	case f[0] == "bench" && n >= 0:
+		err = g.benchBlock(&b, ex)
+	default:
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, check N, checks, bench, bench N)", spec)
+	}
+	return b.String(), err
+}
+
+func find(exs []catalog.Exercise, n int) (catalog.Exercise, error) {
+	for _, e := range exs {
+		if e.Number == n {
+			return e, nil
+		}
+	}
+	return catalog.Exercise{}, fmt.Errorf("no exercise %d in %s", n, catalog.CatalogFile)
+}
+
+// capture is what one committed folder of reference captures says.
+type capture struct {
+	dir     string
+	summary measure.Summary
+	wall    *profile.Profile
+	cpu     *profile.Profile
+	machine map[string]string
+}
+
+func (g *generator) capture(dir string) (*capture, error) {
+	if c, ok := g.captures[dir]; ok {
+		return c, nil
+	}
+	c := &capture{dir: dir}
+	var err error
+	if c.machine, err = readMachine(filepath.Join(g.root, dir, "machine.txt")); err != nil {
+		return nil, err
+	}
+	conc := 100
+	if m := regexp.MustCompile(`(\d+) concurrent`).FindStringSubmatch(c.machine["command"]); m != nil {
+		conc, _ = strconv.Atoi(m[1])
+	}
+	if c.summary, err = measure.Summarize(io.Discard, filepath.Join(g.root, dir), dir, conc); err != nil {
+		return nil, err
+	}
+	if c.wall, err = measure.ReadProfile(filepath.Join(g.root, dir, "fgprof.pprof")); err != nil {
+		return nil, err
+	}
+	if c.cpu, err = measure.ReadProfile(filepath.Join(g.root, dir, "cpu.pprof")); err != nil {
+		return nil, err
+	}
+	g.captures[dir] = c
+	return c, nil
+}
+
+// readMachine reads a machine.txt: "key: value" lines.
+func readMachine(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m, nil
+}
+
+// made says where files were made, from their machine.txt.
+func made(m map[string]string) string {
+	return fmt.Sprintf("commit %s, %s, %s, %s", m["commit"], m["date"], m["machine"], m["go"])
+}
+
+// count is one system call's count in a trace.
+type count struct {
+	name string
+	n    int64
+}
+
+// syscallCounts counts the system calls of a committed trace by the
+// function that made them, as go tool trace -pprof=syscall and then
+// go tool pprof -sample_index=0 -top say it.
+func (g *generator) syscallCounts(trace string) ([]count, error) {
+	if c, ok := g.syscalls[trace]; ok {
+		return c, nil
+	}
+	cmd := exec.CommandContext(g.ctx, "go", "tool", "trace", "-pprof=syscall", filepath.Join(g.root, trace))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool trace -pprof=syscall %s: %v: %s", trace, err, strings.TrimSpace(stderr.String()))
+	}
+	p, err := profile.ParseData(b)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]int64{}
+	for _, s := range p.Sample {
+		if len(s.Location) == 0 || len(s.Location[0].Line) == 0 {
+			continue
+		}
+		by[s.Location[0].Line[0].Function.Name] += s.Value[0]
+	}
+	var out []count
+	for name, n := range by {
+		out = append(out, count{strings.TrimPrefix(name, "syscall."), n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		return out[i].name < out[j].name
+	})
+	g.syscalls[trace] = out
+	return out, nil
+}
+
+// capturesBlock is the table of exercise e's reference captures against
+// its solution's.
+func (g *generator) capturesBlock(b *strings.Builder, e catalog.Exercise) error {
+	exDir, solDir := filepath.Join("profiles", e.Name(), "exercise"), filepath.Join("profiles", e.Name(), "solution")
+	x, err := g.capture(exDir)
+	if err != nil {
+		return err
+	}
+	s, err := g.capture(solDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "From the reference captures, `%s/` and `%s/` (`make profiles`; exercise: %s; solution: %s); the last column names each row's file.\n\n",
+		exDir, solDir, made(x.machine), made(s.machine))
+	fmt.Fprintf(b, "|  | exercise | solution | from |\n|---|---:|---:|---|\n")
+	rows, err := g.captureRows(e, x, s)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r[0], r[1], r[2], r[3])
+	}
+	return nil
+}
+
+// baselineBlock is the table of exercise 0's reference captures.
+func (g *generator) baselineBlock(b *strings.Builder, e catalog.Exercise) error {
+	dir := filepath.Join("profiles", e.Name(), "exercise")
+	x, err := g.capture(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "From the reference captures, `%s/` (`make profiles`; %s); the last column names each row's file.\n\n", dir, made(x.machine))
+	fmt.Fprintf(b, "|  | exercise 0 | from |\n|---|---:|---|\n")
+	rows, err := g.captureRows(e, x)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", r[0], r[1], r[2])
+	}
+	return nil
+}
+
+// captureRows gives the rows of a captures table: a label, one cell per
+// capture, and the file.
+func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string, error) {
+	var rows [][]string
+	row := func(label, from string, cell func(c *capture) string) {
+		r := []string{label}
+		for _, c := range cs {
+			r = append(r, cell(c))
+		}
+		rows = append(rows, append(r, from))
+	}
+	row(fmt.Sprintf("throughput, hey, %d in flight on one URL", cs[0].summary.Concurrency), "`hey.txt`", func(c *capture) string {
+		return thousands(c.summary.Hey.RPS) + " req/s"
+	})
+	row("latency p50 / p99, hey", "`hey.txt`", func(c *capture) string {
+		return fmt.Sprintf("%.1f / %.1f ms", 1000*c.summary.Hey.Percentiles[50], 1000*c.summary.Hey.Percentiles[99])
+	})
+	row("answers checked beside it (the standard mix): wrong", "`bodies.json`", func(c *capture) string {
+		return fmt.Sprintf("%d of %s", c.summary.Bodies.Wrong+c.summary.Bodies.TransportErrors, thousands(float64(c.summary.Bodies.Checked)))
+	})
+	row("requests inside the handler, on average", "`fgprof.pprof` (handler seconds / seconds captured)", func(c *capture) string {
+		inside := float64(c.summary.Wall.Focused) / float64(c.wall.DurationNanos)
+		return fmt.Sprintf("%.1f of %d", inside, c.summary.Concurrency+c.summary.Bodies.Concurrency)
+	})
+	row("the handler's share of all CPU samples", "`cpu.pprof`", func(c *capture) string {
+		return fmt.Sprintf("%.0f%%", 100*c.summary.CPU.FocusedShare())
+	})
+	a := e.Answer
+	if a.Bottleneck != nil {
+		row("`"+a.BottleneckName()+"` on the stack: wall clock / CPU", "`fgprof.pprof` / `cpu.pprof` (`shares.txt`)", func(c *capture) string {
+			return fmt.Sprintf("%.1f%% / %.1f%%", 100*measure.CumShare(c.wall, server.HandlerFrames, a.Bottleneck), 100*measure.CumShare(c.cpu, server.HandlerFrames, a.Bottleneck))
+		})
+		if a.Wait != nil {
+			row("`"+a.WaitName()+"` below it: wall clock / CPU", "`fgprof.pprof` / `cpu.pprof` (`shares.txt`)", func(c *capture) string {
+				return fmt.Sprintf("%.1f%% / %.1f%%", 100*measure.CumShareUnder(c.wall, server.HandlerFrames, a.Wait, a.Bottleneck), 100*measure.CumShareUnder(c.cpu, server.HandlerFrames, a.Wait, a.Bottleneck))
+			})
+		}
+	} else {
+		row("the handler's first wall-clock function", "`fgprof.pprof` (`summary.txt`)", func(c *capture) string {
+			if len(c.summary.Wall.Top) == 0 {
+				return "-"
+			}
+			t := c.summary.Wall.Top[0]
+			return fmt.Sprintf("`%s` %.0f%%", t.Func, 100*t.Share)
+		})
+	}
+	var calls [][]count
+	for _, c := range cs {
+		cc, err := g.syscallCounts(filepath.Join(c.dir, "trace.out"))
+		if err != nil {
+			return nil, err
+		}
+		calls = append(calls, cc)
+	}
+	names := map[string]bool{}
+	for _, cc := range calls {
+		for i := 0; i < len(cc) && i < 3; i++ {
+			names[cc[i].name] = true
+		}
+	}
+	var shown []string
+	for n := range names {
+		shown = append(shown, n)
+	}
+	sort.Strings(shown)
+	for _, name := range shown {
+		r := []string{fmt.Sprintf("`%s` calls in the trace", name)}
+		for i, cc := range calls {
+			v := int64(0)
+			for _, c := range cc {
+				if c.name == name {
+					v = c.n
+				}
+			}
+			r = append(r, fmt.Sprintf("%s in %s", thousands(float64(v)), traceLength(cs[i])))
+		}
+		rows = append(rows, append(r, "`trace.out`: `go tool trace -pprof=syscall trace.out > s.pprof; go tool pprof -sample_index=0 -top s.pprof`"))
+	}
+	return rows, nil
+}
+
+// traceLength is the trace's length as make profiles asked for it.
+func traceLength(c *capture) string {
+	if m := regexp.MustCompile(`trace (\S+?)\)`).FindStringSubmatch(c.machine["command"]); m != nil {
+		return m[1]
+	}
+	return "the trace"
+}
+
+// thousands writes v rounded, with commas between thousands.
+func thousands(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// readCheck reads a committed check result.
+func (g *generator) readCheck(path string) (measure.CheckResult, error) {
+	var r measure.CheckResult
+	b, err := os.ReadFile(filepath.Join(g.root, path))
+	if err != nil {
+		return r, err
+	}
+	return r, json.Unmarshal(b, &r)
+}
+
+func (g *generator) checks(e catalog.Exercise) (x, s measure.CheckResult, m map[string]string, err error) {
+	dir := filepath.Join("profiles", e.Name())
+	if x, err = g.readCheck(filepath.Join(dir, "check-exercise.json")); err != nil {
+		return
+	}
+	if s, err = g.readCheck(filepath.Join(dir, "check-solution.json")); err != nil {
+		return
+	}
+	m, err = readMachine(filepath.Join(g.root, dir, "check-machine.txt"))
+	return
+}
+
+func verdictWord(r measure.CheckResult) string {
+	if r.Pass {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// checkBlock is make check-N on the shipped exercise and on its solution.
+func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
+	x, s, m, err := g.checks(e)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join("profiles", e.Name())
+	fmt.Fprintf(b, "From `make check-%d` on the shipped exercise and on the solution, kept by `make profiles` in `%s/check-exercise.txt` and `check-solution.txt` (%s).\n\n", e.Number, dir, made(m))
+	fmt.Fprintf(b, "|  | shipped exercise | solution |\n|---|---:|---:|\n")
+	fmt.Fprintf(b, "| verdict | %s | %s |\n", verdictWord(x), verdictWord(s))
+	metric := e.Answer.Metric
+	if metric == "p50" {
+		fmt.Fprintf(b, "| median latency, theirs / the solution's in the same run | %.1f / %.1f ms (×%.2f; a fix stays within ×%.2f) | %.1f / %.1f ms (×%.2f) |\n",
+			1000*x.Yours.P50, 1000*x.Solution.P50, x.Ratio, e.Answer.Ratio, 1000*s.Yours.P50, 1000*s.Solution.P50, s.Ratio)
+	} else {
+		fmt.Fprintf(b, "| throughput, theirs / the solution's in the same run | %s / %s req/s (×%.2f; a fix reaches ×%.2f) | %s / %s req/s (×%.2f) |\n",
+			thousands(x.Yours.RPS), thousands(x.Solution.RPS), x.Ratio, e.Answer.Ratio, thousands(s.Yours.RPS), thousands(s.Solution.RPS), s.Ratio)
+	}
+	hasWait := e.Answer.Wait != nil
+	what := "`" + e.Answer.BottleneckName() + "` on the stack, wall clock"
+	if hasWait {
+		what = "`" + e.Answer.WaitName() + "` below `" + e.Answer.BottleneckName() + "`, wall clock"
+	}
+	if e.Answer.Share >= 0 {
+		fmt.Fprintf(b, "| %s (a fix keeps at most %.0f%%) | %.0f%% | %.0f%% |\n", what, 100*e.Answer.Share, 100*x.Yours.Judged(hasWait), 100*s.Yours.Judged(hasWait))
+	}
+	fmt.Fprintf(b, "| reasons to fail | %d | %d |\n", len(x.Reasons), len(s.Reasons))
+	return nil
+}
+
+// checksBlock is one line per exercise of its check.
+func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) error {
+	var ms []string
+	var rows []string
+	for _, e := range exs {
+		if !e.HasSolution() {
+			continue
+		}
+		x, s, m, err := g.checks(e)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, made(m))
+		speed := fmt.Sprintf("throughput ×%.2f of the solution's (a fix: ×%.2f or more)", x.Ratio, e.Answer.Ratio)
+		if e.Answer.Metric == "p50" {
+			speed = fmt.Sprintf("median latency ×%.2f of the solution's (a fix: ×%.2f or less)", x.Ratio, e.Answer.Ratio)
+		}
+		rows = append(rows, fmt.Sprintf("| %d | %s, %d reasons: %s | %s |", e.Number, verdictWord(x), len(x.Reasons), speed, verdictWord(s)))
+	}
+	fmt.Fprintf(b, "From `make check-N` on each shipped exercise and its solution, kept by `make profiles` in `profiles/NN-slug/check-*.txt` (%s).\n\n", uniq(ms))
+	fmt.Fprintf(b, "| exercise | shipped | solution |\n|---:|---|---|\n")
+	for _, r := range rows {
+		b.WriteString(r + "\n")
+	}
+	return nil
+}
+
+func uniq(v []string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range v {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// benchTable is make bench's table as it printed it.
+func (g *generator) benchTable(b *strings.Builder) error {
+	t, err := os.ReadFile(filepath.Join(g.root, "profiles", "bench", "bench.txt"))
+	if err != nil {
+		return err
+	}
+	m, err := readMachine(filepath.Join(g.root, "profiles", "bench", "machine.txt"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "From `make bench`, kept by `make profiles` in `profiles/bench/bench.txt` (%s):\n\n```\n%s```\n", made(m), strings.TrimLeft(string(t), "\n"))
+	return nil
+}
+
+// benchRound is one program's rounds in profiles/bench/bench.json.
+type benchRound struct {
+	Label  string `json:"label"`
+	Rounds map[string][]struct {
+		RPS float64 `json:"rps"`
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+	} `json:"rounds"`
+}
+
+// benchBlock is the rows of make bench for exercise e, by client, with
+// the ratios of its group.
+func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
+	raw, err := os.ReadFile(filepath.Join(g.root, "profiles", "bench", "bench.json"))
+	if err != nil {
+		return err
+	}
+	var all []benchRound
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return err
+	}
+	m, err := readMachine(filepath.Join(g.root, "profiles", "bench", "machine.txt"))
+	if err != nil {
+		return err
+	}
+	labels := []string{fmt.Sprintf("exercise-%d", e.Number), fmt.Sprintf("solution-%d", e.Number), fmt.Sprintf("baseline-%d", e.Number)}
+	if e.Number == 0 {
+		labels = []string{"baseline", "ceiling"}
+	}
+	rows := map[string]benchRound{}
+	for _, r := range all {
+		rows[r.Label] = r
+	}
+	clients := []string{"check", "wrk"}
+	fmt.Fprintf(b, "From `make bench`, kept by `make profiles` in `profiles/bench/bench.json` (%s): medians of the rounds; the clients take turns on the same programs.\n\n", made(m))
+	fmt.Fprintf(b, "| program | client | throughput | p50 | p99 | rounds |\n|---|---|---:|---:|---:|---:|\n")
+	for _, l := range labels {
+		r, ok := rows[l]
+		if !ok {
+			continue
+		}
+		for _, c := range clients {
+			rs := r.Rounds[c]
+			if len(rs) == 0 {
+				continue
+			}
+			var rps, p50, p99 []float64
+			for _, x := range rs {
+				rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
+			}
+			fmt.Fprintf(b, "| `%s` | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", l, c, thousands(median(rps)), 1000*median(p50), 1000*median(p99), len(rs))
+		}
+	}
+	pairs := [][2]string{{labels[0], labels[1]}}
+	if len(labels) == 3 {
+		pairs = append(pairs, [2]string{labels[1], labels[2]})
+	}
+	var ratios []string
+	for _, p := range pairs {
+		a, okA := rows[p[0]]
+		c, okC := rows[p[1]]
+		if !okA || !okC {
+			continue
+		}
+		for _, cl := range clients {
+			if len(a.Rounds[cl]) == 0 || len(a.Rounds[cl]) != len(c.Rounds[cl]) {
+				continue
+			}
+			var q []float64
+			for i := range a.Rounds[cl] {
+				q = append(q, a.Rounds[cl][i].RPS/c.Rounds[cl][i].RPS)
+			}
+			ratios = append(ratios, fmt.Sprintf("%s/%s ×%.2f (%s)", p[0], p[1], median(q), cl))
+		}
+	}
+	if len(ratios) > 0 {
+		fmt.Fprintf(b, "\nThroughput ratios, median of the rounds' ratios: %s.", strings.Join(ratios, ", "))
+		if goals := goalText(e); goals != "" {
+			fmt.Fprintf(b, " Goals (`solutions/answers.tsv`): %s.", goals)
+		}
+		b.WriteString("\n")
+	}
+	return nil
+}
+
+// goalText says the answer key's bench goals of e in words.
+func goalText(e catalog.Exercise) string {
+	var out []string
+	for _, what := range []string{"vs-ceiling", "vs-solution", "vs-baseline", "p50"} {
+		goal, ok := e.Answer.Goal(what)
+		if !ok {
+			continue
+		}
+		op := "≥"
+		if goal.AtMost {
+			op = "≤"
+		}
+		switch what {
+		case "vs-ceiling":
+			out = append(out, fmt.Sprintf("baseline/ceiling %s %.2f", op, goal.Bound))
+		case "vs-solution":
+			out = append(out, fmt.Sprintf("exercise/solution %s %.2f", op, goal.Bound))
+		case "vs-baseline":
+			out = append(out, fmt.Sprintf("solution/baseline %s %.2f", op, goal.Bound))
+		case "p50":
+			out = append(out, fmt.Sprintf("solution p50 %s %.0f ms", op, 1000*goal.Bound))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[n/2]
+}
