@@ -2,7 +2,7 @@
 # DURATION, PORT, DEBUG_PORT, USERS (see scripts/loop.sh).
 SHELL := bash
 .DEFAULT_GOAL := help
-.PHONY: help test bench fuzz clean profiles
+.PHONY: help test bench fuzz clean profiles docs prepare
 
 # The kit's Go commands are built here once and rerun from here.
 BIN := profiles/local/bin
@@ -54,9 +54,13 @@ bench: ## the service against a ceiling, and each exercise against its solution,
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/bench && $(BIN)/bench $(BENCH_FLAGS)
 
-profiles: ## regenerate the reference captures and flame graphs in profiles/NN-slug/ (every exercise and solution, about 2 min)
+profiles: ## regenerate the reference captures, flame graphs, check and bench runs in profiles/ (about 20 min), then make docs
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/profiles && $(BIN)/profiles
+	@$(MAKE) --no-print-directory docs
+
+docs: ## rewrite the tables of the READMEs and the walkthrough from the committed files in profiles/
+	@go run ./scripts/docs
 
 fuzz: ## fuzz the /users/{id} path for 30 s (FUZZTIME=2m for longer)
 	go test -run='^$$' -fuzz=FuzzUsersPath -fuzztime=$(or $(FUZZTIME),30s) ./server
