@@ -36,7 +36,7 @@ check-%:
 	@go build -o $(BIN)/ ./scripts/check && $(BIN)/check -n $* $(if $(CHECK_DIR),-dir $(CHECK_DIR)) $(if $(EXPLAIN),-explain)
 
 # The bench's settings, for make bench and make compare-N.
-BENCH_FLAGS = $(if $(ROUNDS),-rounds $(ROUNDS)) $(if $(ROUND),-round $(ROUND)) $(if $(CONCURRENCY),-c $(CONCURRENCY))
+BENCH_FLAGS = $(if $(ROUNDS),-rounds $(ROUNDS)) $(if $(ROUND),-round $(ROUND)) $(if $(CONCURRENCY),-c $(CONCURRENCY)) $(if $(CLIENT),-client $(CLIENT))
 
 # The scripts' tests load real servers and compare their speeds: they run
 # after the other packages' tests, not beside them, so that only their own
@@ -58,6 +58,15 @@ profiles: ## regenerate the reference captures, flame graphs, check and bench ru
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/profiles && $(BIN)/profiles
 	@$(MAKE) --no-print-directory docs
+
+prepare: ## build ahead what the day needs: the kit's commands, every program, go tool hey, and the race-enabled tests that the first make check-N runs (a few minutes, once)
+	@$(note_sqlite)
+	go mod download
+	go build -o $(BIN)/ ./scripts/bench ./scripts/check ./scripts/profiles ./scripts/lookup
+	go build ./...
+	go tool -n hey >/dev/null
+	go test -race -count=1 -run '^$$' ./server/... ./exercises/... ./solutions/... >/dev/null
+	@echo "ready: make exercise-0 to begin"
 
 docs: ## rewrite the tables of the READMEs and the walkthrough from the committed files in profiles/
 	@go run ./scripts/docs

@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/pprof"
+	"runtime/trace"
 	"testing"
+	"time"
 )
 
 // BenchmarkUsersHandler measures one GET /users/{id} through the app's
@@ -43,3 +47,46 @@ func BenchmarkStoreUser(b *testing.B) {
 }
 
 var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// BenchmarkInstruments measures, one at a time, what the handler adds to
+// every request so that the tools can see it: the request's trace task,
+// a step (its pprof labels set and reset, its trace region, its time
+// recorded), the timing headers, and the JSON rendering of a page. With
+// no trace running, the task and regions cost little; the benchmark says
+// how little on this machine.
+func BenchmarkInstruments(b *testing.B) {
+	ctx := context.Background()
+	uh := &usersHandler{labelled: map[string]context.Context{}, sets: map[string]pprof.LabelSet{}}
+	uh.labelled["db"] = pprof.WithLabels(ctx, pprof.Labels("route", Route, "step", "db"))
+	b.Run("task", func(b *testing.B) {
+		for b.Loop() {
+			_, task := trace.NewTask(ctx, Route)
+			task.End()
+		}
+	})
+	b.Run("step", func(b *testing.B) {
+		t := timer{start: time.Now()}
+		for b.Loop() {
+			t.n = 0
+			uh.runStep(ctx, &t, "db", func(context.Context) error { return nil })
+		}
+	})
+	b.Run("headers", func(b *testing.B) {
+		t := timer{start: time.Now()}
+		for _, s := range []string{"parse", "db", "render"} {
+			t.add(s, 123*time.Microsecond)
+		}
+		hdr := http.Header{}
+		for b.Loop() {
+			t.setHeaders(hdr)
+		}
+	})
+	b.Run("render", func(b *testing.B) {
+		page := Page{User: SeedUser(42)}
+		for b.Loop() {
+			if _, err := json.Marshal(&page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -119,8 +119,10 @@ func (g *generator) Block(spec string) (string, error) {
 		err = g.benchTable(&b)
 	case f[0] == "bench" && n >= 0:
 		err = g.benchBlock(&b, ex)
+	case f[0] == "gobench" && n < 0:
+		err = g.goBenchBlock(&b)
 	default:
-		return "", fmt.Errorf("unknown kind %q (captures N, baseline, check N, checks, bench, bench N)", spec)
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, check N, checks, bench, bench N, gobench)", spec)
 	}
 	return b.String(), err
 }
@@ -614,4 +616,74 @@ func median(v []float64) float64 {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
 	return s[n/2]
+}
+
+// goBenchBlock is the Go benchmarks that make profiles kept, one row per
+// benchmark: the median of its runs.
+func (g *generator) goBenchBlock(b *strings.Builder) error {
+	raw, err := os.ReadFile(filepath.Join(g.root, "profiles", "bench", "go-test-bench.txt"))
+	if err != nil {
+		return err
+	}
+	m, err := readMachine(filepath.Join(g.root, "profiles", "bench", "machine.txt"))
+	if err != nil {
+		return err
+	}
+	type bench struct {
+		pkg, name string
+		units     []string
+		values    map[string][]float64
+	}
+	var order []*bench
+	byKey := map[string]*bench{}
+	pkg := ""
+	for _, line := range strings.Split(string(raw), "\n") {
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = strings.TrimPrefix(strings.TrimSpace(p), "github.com/slowpath/slowpath/")
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		key := pkg + " " + f[0]
+		bn, ok := byKey[key]
+		if !ok {
+			bn = &bench{pkg: pkg, name: f[0], values: map[string][]float64{}}
+			byKey[key] = bn
+			order = append(order, bn)
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			unit := f[i+1]
+			if _, seen := bn.values[unit]; !seen {
+				bn.units = append(bn.units, unit)
+			}
+			bn.values[unit] = append(bn.values[unit], v)
+		}
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("profiles/bench/go-test-bench.txt holds no benchmark")
+	}
+	fmt.Fprintf(b, "From `go test -run '^$' -bench . -count 3` on the packages below, kept by `make profiles` in `profiles/bench/go-test-bench.txt` (%s): medians of the 3 runs.\n\n", made(m))
+	fmt.Fprintf(b, "| package | benchmark | time per op | other |\n|---|---|---:|---|\n")
+	for _, bn := range order {
+		var other []string
+		for _, u := range bn.units {
+			if u == "ns/op" {
+				continue
+			}
+			other = append(other, fmt.Sprintf("%s %s", strconv.FormatFloat(median(bn.values[u]), 'f', -1, 64), u))
+		}
+		ns := median(bn.values["ns/op"])
+		t := fmt.Sprintf("%.1f µs", ns/1000)
+		if ns >= 1e6 {
+			t = fmt.Sprintf("%.2f ms", ns/1e6)
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | %s | %s |\n", bn.pkg, bn.name, t, strings.Join(other, ", "))
+	}
+	return nil
 }

@@ -21,6 +21,7 @@
 //	                                            (the solution's side measured once, by the first)
 //	profiles/NN-slug/check-machine.txt          where and when both ran
 //	profiles/bench/bench.{txt,json}             make bench: its table, and every round by client
+//	profiles/bench/go-test-bench.txt            the Go benchmarks of what a request costs in-process
 //
 //	go run ./scripts/profiles            # every exercise
 //	go run ./scripts/profiles -n 1       # exercise 1 only
@@ -63,10 +64,10 @@ func main() {
 	trace := flag.Duration("trace", 500*time.Millisecond, "length of the execution trace")
 	pictures := flag.Bool("pictures", false, "only redraw the flame graphs of the committed captures")
 	kind := flag.String("kind", "", "only `exercises` or only `solutions` (default both)")
-	only := flag.String("only", "", "only this `part`: captures, checks or bench (default all three; -n or -kind mean captures and checks)")
+	only := flag.String("only", "", "only this `part`: captures, checks, bench or gobench (default all; -n or -kind mean captures and checks)")
 	flag.Parse()
-	if *only != "" && *only != "captures" && *only != "checks" && *only != "bench" {
-		fmt.Fprintln(os.Stderr, "profiles: -only must be captures, checks or bench")
+	if *only != "" && *only != "captures" && *only != "checks" && *only != "bench" && *only != "gobench" {
+		fmt.Fprintln(os.Stderr, "profiles: -only must be captures, checks, bench or gobench")
 		os.Exit(2)
 	}
 	if *kind != "" && *kind != "exercises" && *kind != "solutions" {
@@ -93,6 +94,12 @@ func main() {
 	}
 	if part("bench") && *n < 0 && *kind == "" {
 		if err := bench(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "profiles:", err)
+			os.Exit(1)
+		}
+	}
+	if part("gobench") && *n < 0 && *kind == "" {
+		if err := goBench(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "profiles:", err)
 			os.Exit(1)
 		}

@@ -84,6 +84,29 @@ func bench(ctx context.Context) error {
 	return os.WriteFile(filepath.Join(dest, "machine.txt"), []byte(where("make bench (scripts/bench, at its defaults)")), 0o644)
 }
 
+// goBenchPackages are the packages whose Go benchmarks say what a request
+// costs inside the process: the service's handler and store, a durable
+// audit line, the flags' parse.
+var goBenchPackages = []string{"./server", "./exercises/01-audit-trail", "./solutions/01-audit-trail", "./exercises/02-feature-flags"}
+
+// goBench runs the Go benchmarks of goBenchPackages and keeps their
+// output in profiles/bench/go-test-bench.txt.
+func goBench(ctx context.Context) error {
+	dest := filepath.Join("profiles", "bench")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return err
+	}
+	args := append([]string{"test", "-run", "^$", "-bench", ".", "-count", "3"}, goBenchPackages...)
+	code, err := runKept(ctx, filepath.Join(dest, "go-test-bench.txt"), "go "+strings.Join(args, " "), "go", args...)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("go test -bench exited %d: see %s/go-test-bench.txt", code, dest)
+	}
+	return nil
+}
+
 // buildTool builds one of the kit's commands into the reference folder.
 func buildTool(ctx context.Context, pkg string) (string, error) {
 	bin, err := filepath.Abs(filepath.Join("profiles", "local", "reference", "bin", filepath.Base(pkg)))
@@ -107,7 +130,11 @@ func runKept(ctx context.Context, file, shown, bin string, args ...string) (int,
 		return 0, err
 	}
 	defer f.Close()
-	fmt.Printf("\n+ %s   (%s %s)\n", shown, filepath.Base(bin), strings.Join(args, " "))
+	if shown == bin+" "+strings.Join(args, " ") {
+		fmt.Printf("\n+ %s\n", shown)
+	} else {
+		fmt.Printf("\n+ %s   (%s %s)\n", shown, filepath.Base(bin), strings.Join(args, " "))
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout = io.MultiWriter(os.Stdout, f)
 	cmd.Stderr = cmd.Stdout
