@@ -42,7 +42,7 @@ type AuditLog struct {
 	key []byte       // HMAC key of the clients' pseudonyms, drawn at open
 	log *slog.Logger // where failures to record are reported
 
-	mu   sync.Mutex // one line at a time: lines never interleave
+	mu   sync.Mutex // guards f and torn
 	f    file       // nil once closed
 	torn bool       // a failed write may have left a part of a line in the file
 }
