@@ -119,10 +119,12 @@ func (g *generator) Block(spec string) (string, error) {
 		err = g.benchTable(&b)
 	case f[0] == "bench" && n >= 0:
 		err = g.benchBlock(&b, ex)
+	case f[0] == "symptom" && n >= 1:
+		err = g.symptomBlock(&b, ex)
 	case f[0] == "gobench" && n < 0:
 		err = g.goBenchBlock(&b)
 	default:
-		return "", fmt.Errorf("unknown kind %q (captures N, baseline, check N, checks, bench, bench N, gobench)", spec)
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench)", spec)
 	}
 	return b.String(), err
 }
@@ -191,10 +193,12 @@ func made(m map[string]string) string {
 	return fmt.Sprintf("commit %s, %s, %s, %s", m["commit"], m["date"], m["machine"], m["go"])
 }
 
-// count is one system call's count in a trace.
+// count is one system call's count in a trace, and the time its calls
+// took.
 type count struct {
 	name string
 	n    int64
+	ns   int64
 }
 
 // syscallCounts counts the system calls of a committed trace by the
@@ -215,16 +219,21 @@ func (g *generator) syscallCounts(trace string) ([]count, error) {
 	if err != nil {
 		return nil, err
 	}
-	by := map[string]int64{}
+	by := map[string]*count{}
 	for _, s := range p.Sample {
-		if len(s.Location) == 0 || len(s.Location[0].Line) == 0 {
+		if len(s.Location) == 0 || len(s.Location[0].Line) == 0 || len(s.Value) < 2 {
 			continue
 		}
-		by[s.Location[0].Line[0].Function.Name] += s.Value[0]
+		name := strings.TrimPrefix(s.Location[0].Line[0].Function.Name, "syscall.")
+		if by[name] == nil {
+			by[name] = &count{name: name}
+		}
+		by[name].n += s.Value[0]
+		by[name].ns += s.Value[1]
 	}
 	var out []count
-	for name, n := range by {
-		out = append(out, count{strings.TrimPrefix(name, "syscall."), n})
+	for _, c := range by {
+		out = append(out, *c)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].n != out[j].n {
@@ -248,8 +257,8 @@ func (g *generator) capturesBlock(b *strings.Builder, e catalog.Exercise) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b, "From the reference captures, `%s/` and `%s/` (`make profiles`; exercise: %s; solution: %s); the last column names each row's file.\n\n",
-		exDir, solDir, made(x.machine), made(s.machine))
+	fmt.Fprintf(b, "From the reference captures, `%s/` and `%s/` (`make profiles`; exercise: %s; solution: %s); the last column names each row's file. %s\n\n",
+		exDir, solDir, made(x.machine), made(s.machine), syscallNote)
 	fmt.Fprintf(b, "|  | exercise | solution | from |\n|---|---:|---:|---|\n")
 	rows, err := g.captureRows(e, x, s)
 	if err != nil {
@@ -268,7 +277,7 @@ func (g *generator) baselineBlock(b *strings.Builder, e catalog.Exercise) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b, "From the reference captures, `%s/` (`make profiles`; %s); the last column names each row's file.\n\n", dir, made(x.machine))
+	fmt.Fprintf(b, "From the reference captures, `%s/` (`make profiles`; %s); the last column names each row's file. %s\n\n", dir, made(x.machine), syscallNote)
 	fmt.Fprintf(b, "|  | exercise 0 | from |\n|---|---:|---|\n")
 	rows, err := g.captureRows(e, x)
 	if err != nil {
@@ -304,9 +313,29 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		inside := float64(c.summary.Wall.Focused) / float64(c.wall.DurationNanos)
 		return fmt.Sprintf("%.1f of %d", inside, c.summary.Concurrency+c.summary.Bodies.Concurrency)
 	})
-	row("the handler's share of all CPU samples", "`cpu.pprof`", func(c *capture) string {
+	row("CPU the process used, of what the cores could give", "`cpu.pprof` (`go tool pprof -top`: Duration, Total samples)", func(c *capture) string {
+		used := float64(c.summary.CPU.Total) / 1e9
+		d := float64(c.cpu.DurationNanos) / 1e9
+		return fmt.Sprintf("%.2f s in %.1f s: %.0f%% of %s", used, d, 100*used/(d*float64(cores(c))), coresText(c))
+	})
+	row("the handler's share of the process's CPU samples", "`cpu.pprof`", func(c *capture) string {
 		return fmt.Sprintf("%.0f%%", 100*c.summary.CPU.FocusedShare())
 	})
+	row("the handler's first function on CPU", "`cpu.pprof` (`summary.txt`)", func(c *capture) string {
+		return first(c.summary.CPU)
+	})
+	row("the handler's first function on the wall clock", "`fgprof.pprof` (`summary.txt`)", func(c *capture) string {
+		return first(c.summary.Wall)
+	})
+	for _, prof := range []string{"block", "mutex"} {
+		row(fmt.Sprintf("the %s profile's first function, of all its delay", prof), fmt.Sprintf("`%s.pprof` (`go tool pprof -top`)", prof), func(c *capture) string {
+			p, err := measure.ReadProfile(filepath.Join(g.root, c.dir, prof+".pprof"))
+			if err != nil {
+				return "-"
+			}
+			return first(measure.TopFunctions(p, regexp.MustCompile(`.`)))
+		})
+	}
 	a := e.Answer
 	if a.Bottleneck != nil {
 		row("`"+a.BottleneckName()+"` on the stack: wall clock / CPU", "`fgprof.pprof` / `cpu.pprof` (`shares.txt`)", func(c *capture) string {
@@ -317,14 +346,6 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 				return fmt.Sprintf("%.1f%% / %.1f%%", 100*measure.CumShareUnder(c.wall, server.HandlerFrames, a.Wait, a.Bottleneck), 100*measure.CumShareUnder(c.cpu, server.HandlerFrames, a.Wait, a.Bottleneck))
 			})
 		}
-	} else {
-		row("the handler's first wall-clock function", "`fgprof.pprof` (`summary.txt`)", func(c *capture) string {
-			if len(c.summary.Wall.Top) == 0 {
-				return "-"
-			}
-			t := c.summary.Wall.Top[0]
-			return fmt.Sprintf("`%s` %.0f%%", t.Func, 100*t.Share)
-		})
 	}
 	var calls [][]count
 	for _, c := range cs {
@@ -346,19 +367,43 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 	}
 	sort.Strings(shown)
 	for _, name := range shown {
-		r := []string{fmt.Sprintf("`%s` calls in the trace", name)}
+		r := []string{fmt.Sprintf("`%s` calls in the trace, and their time", name)}
 		for i, cc := range calls {
-			v := int64(0)
+			var v count
 			for _, c := range cc {
 				if c.name == name {
-					v = c.n
+					v = c
 				}
 			}
-			r = append(r, fmt.Sprintf("%s in %s", thousands(float64(v)), traceLength(cs[i])))
+			r = append(r, fmt.Sprintf("%s, %.0f ms (of a %s trace)", thousands(float64(v.n)), float64(v.ns)/1e6, traceLength(cs[i])))
 		}
-		rows = append(rows, append(r, "`trace.out`: `go tool trace -pprof=syscall trace.out > s.pprof; go tool pprof -sample_index=0 -top s.pprof`"))
+		rows = append(rows, append(r, "`trace.out` (its system calls)"))
 	}
 	return rows, nil
+}
+
+// first is a Shares' first function and its share, or -.
+func first(s measure.Shares) string {
+	if len(s.Top) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("`%s` %.1f%%", s.Top[0].Func, 100*s.Top[0].Share)
+}
+
+// cores is the machine's cores, from machine.txt.
+func cores(c *capture) int {
+	if m := regexp.MustCompile(`^(\d+) cores`).FindStringSubmatch(c.machine["machine"]); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 1
+}
+
+func coresText(c *capture) string {
+	if n := cores(c); n != 1 {
+		return fmt.Sprintf("%d cores", n)
+	}
+	return "1 core"
 }
 
 // traceLength is the trace's length as make profiles asked for it.
@@ -504,28 +549,78 @@ type benchRound struct {
 	} `json:"rounds"`
 }
 
-// benchBlock is the rows of make bench for exercise e, by client, with
-// the ratios of its group.
-func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
+// readBench reads profiles/bench/bench.json by label, and its machine.
+func (g *generator) readBench() (map[string]benchRound, map[string]string, error) {
 	raw, err := os.ReadFile(filepath.Join(g.root, "profiles", "bench", "bench.json"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	var all []benchRound
 	if err := json.Unmarshal(raw, &all); err != nil {
-		return err
+		return nil, nil, err
 	}
 	m, err := readMachine(filepath.Join(g.root, "profiles", "bench", "machine.txt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := map[string]benchRound{}
+	for _, r := range all {
+		rows[r.Label] = r
+	}
+	return rows, m, nil
+}
+
+// benchRow writes one program's row of a client, or nothing.
+func benchRow(b *strings.Builder, shown string, r benchRound, c string) {
+	rs := r.Rounds[c]
+	if len(rs) == 0 {
+		return
+	}
+	var rps, p50, p99 []float64
+	for _, x := range rs {
+		rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
+	}
+	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(median(rps)), 1000*median(p50), 1000*median(p99), len(rs))
+}
+
+// symptomBlock is what exercise e costs against the service without its
+// feature, for the exercise's README: no solution in it.
+func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
+	rows, m, err := g.readBench()
+	if err != nil {
+		return err
+	}
+	x, err := g.capture(filepath.Join("profiles", e.Name(), "exercise"))
+	if err != nil {
+		return err
+	}
+	base, ok := rows[fmt.Sprintf("baseline-%d", e.Number)]
+	baseName := fmt.Sprintf("`baseline-%d`", e.Number)
+	if !ok {
+		base, baseName = rows["baseline"], "`baseline`"
+	}
+	fmt.Fprintf(b, "From the reference run of `make bench` (50 in flight, the standard mix; rows %s and `exercise-%d`), kept in `profiles/bench/bench.json` (%s), medians of the rounds:\n\n", baseName, e.Number, made(m))
+	fmt.Fprintf(b, "| program | client | throughput | p50 | p99 | rounds |\n|---|---|---:|---:|---:|---:|\n")
+	for _, c := range []string{"check", "wrk"} {
+		benchRow(b, "exercise 0, without the feature", base, c)
+		benchRow(b, fmt.Sprintf("exercise %d", e.Number), rows[fmt.Sprintf("exercise-%d", e.Number)], c)
+	}
+	fmt.Fprintf(b, "\nand from the reference run of `make exercise-%d` (`profiles/%s/exercise/`: `hey.txt`, `fgprof.pprof`; %s): %s req/s, p50 %.1f ms, p99 %.1f ms, with %.1f of the %d requests in flight inside the handler on average.\n",
+		e.Number, e.Name(), made(x.machine), thousands(x.summary.Hey.RPS), 1000*x.summary.Hey.Percentiles[50], 1000*x.summary.Hey.Percentiles[99],
+		float64(x.summary.Wall.Focused)/float64(x.wall.DurationNanos), x.summary.Concurrency+x.summary.Bodies.Concurrency)
+	return nil
+}
+
+// benchBlock is the rows of make bench for exercise e, by client, with
+// the ratios of its group.
+func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
+	rows, m, err := g.readBench()
 	if err != nil {
 		return err
 	}
 	labels := []string{fmt.Sprintf("exercise-%d", e.Number), fmt.Sprintf("solution-%d", e.Number), fmt.Sprintf("baseline-%d", e.Number)}
 	if e.Number == 0 {
 		labels = []string{"baseline", "ceiling"}
-	}
-	rows := map[string]benchRound{}
-	for _, r := range all {
-		rows[r.Label] = r
 	}
 	clients := []string{"check", "wrk"}
 	fmt.Fprintf(b, "From `make bench`, kept by `make profiles` in `profiles/bench/bench.json` (%s): medians of the rounds; the clients take turns on the same programs.\n\n", made(m))
@@ -536,15 +631,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 			continue
 		}
 		for _, c := range clients {
-			rs := r.Rounds[c]
-			if len(rs) == 0 {
-				continue
-			}
-			var rps, p50, p99 []float64
-			for _, x := range rs {
-				rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
-			}
-			fmt.Fprintf(b, "| `%s` | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", l, c, thousands(median(rps)), 1000*median(p50), 1000*median(p99), len(rs))
+			benchRow(b, "`"+l+"`", r, c)
 		}
 	}
 	pairs := [][2]string{{labels[0], labels[1]}}
@@ -687,3 +774,6 @@ func (g *generator) goBenchBlock(b *strings.Builder) error {
 	}
 	return nil
 }
+
+// syscallNote says where the rows of system calls come from.
+const syscallNote = "The system calls are the three most frequent of each trace, by the function that made them, as `go tool trace -pprof=syscall trace.out > s.pprof` then `go tool pprof -sample_index=0 -top s.pprof` count them (the tracer counts a cgo call as one)."

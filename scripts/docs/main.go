@@ -18,12 +18,16 @@
 //	             key's function and wait in the handlers' samples, the
 //	             system calls of the trace
 //	baseline     the same for exercise 0 alone (profiles/00-baseline/exercise)
+//	symptom N    for exercise N's README: the exercise against exercise 0 in
+//	             make bench, and its reference run of the loop; no solution
 //	check N      make check-N on the shipped exercise and on its solution
 //	             (profiles/NN-slug/check-{exercise,solution}.json)
 //	checks       one line per exercise of the same
 //	bench        the table of make bench (profiles/bench/bench.txt), as it printed it
 //	bench N      the rows and ratios of make bench for exercise N (0: the
 //	             baseline and the ceiling), both clients
+//	gobench      the Go benchmarks of what a request costs in the process
+//	             (profiles/bench/go-test-bench.txt)
 //
 // Each block names its files and the commit, machine and Go version that
 // made them (their machine.txt). The kit's test TestDocsAreGenerated
