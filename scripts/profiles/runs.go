@@ -87,7 +87,7 @@ func bench(ctx context.Context) error {
 // goBenchPackages are the packages whose Go benchmarks say what a request
 // costs inside the process: the service's handler and store, a durable
 // audit line, the flags' parse.
-var goBenchPackages = []string{"./server", "./exercises/01-audit-trail", "./solutions/01-audit-trail", "./exercises/02-feature-flags"}
+var goBenchPackages = []string{"./server", "./server/flagfile", "./exercises/01-audit-trail", "./solutions/01-audit-trail", "./exercises/02-feature-flags"}
 
 // goBench runs the Go benchmarks of goBenchPackages and keeps their
 // output in profiles/bench/go-test-bench.txt.
