@@ -121,10 +121,12 @@ func (g *generator) Block(spec string) (string, error) {
 		err = g.benchBlock(&b, ex)
 	case f[0] == "symptom" && n >= 1:
 		err = g.symptomBlock(&b, ex)
+	case f[0] == "agenda" && n < 0:
+		err = g.agendaBlock(&b, exs)
 	case f[0] == "gobench" && n < 0:
 		err = g.goBenchBlock(&b)
 	default:
-		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench)", spec)
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench, agenda)", spec)
 	}
 	return b.String(), err
 }
@@ -777,3 +779,148 @@ func (g *generator) goBenchBlock(b *strings.Builder) error {
 
 // syscallNote says where the rows of system calls come from.
 const syscallNote = "The system calls are the three most frequent of each trace, by the function that made them, as `go tool trace -pprof=syscall trace.out > s.pprof` then `go tool pprof -sample_index=0 -top s.pprof` count them (the tracer counts a cgo call as one)."
+
+// The agenda's rates: what the agenda block assumes a learner takes for
+// each thing an exercise asks, beside the machine time that make profiles
+// measured. They are assumptions, printed with the table, for an
+// instructor to change to their room.
+const (
+	wordsPerMinute   = 150 // reading a technical README, commands included
+	minutesQuestion  = 2.0 // one question asked outside "Going further": look, think, answer
+	minutesFixLine   = 0.25
+	loopRuns         = 2 // make exercise-N before and after the fix
+	checkRuns        = 2 // make check-N: a first FAIL or PASS, and one more
+	minutesDebrief   = 5
+	minutesOpening   = 20
+	minutesBreak     = 10
+	minutesQuestion3 = 10 // the A/B/C question, in exercise 4's debrief
+	minutesWrapUp    = 10
+)
+
+// exerciseLoad is what one exercise asks of a learner.
+type exerciseLoad struct {
+	e                  catalog.Exercise
+	words, questions   int
+	fixLines           int
+	loopSecs, checkSec float64
+	minutes            int
+}
+
+// load counts what exercise e asks: the words and questions of its
+// README (a question is a "?" outside code, before any heading that says
+// "Going further"), the lines its fix changes (git diff --numstat of the
+// two folders, READMEs left out), and the machine time of one loop and
+// one check, from the machine.txt files of make profiles.
+func (g *generator) load(e catalog.Exercise) (exerciseLoad, error) {
+	l := exerciseLoad{e: e}
+	b, err := os.ReadFile(filepath.Join(g.root, e.Folder("exercises"), "README.md"))
+	if err != nil {
+		return l, err
+	}
+	inCode := false
+	for _, line := range strings.Split(string(b), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "```") {
+			inCode = !inCode
+			continue
+		}
+		if inCode {
+			continue
+		}
+		if strings.HasPrefix(t, "#") && strings.Contains(strings.ToLower(t), "going further") {
+			break
+		}
+		l.words += len(strings.Fields(t))
+		l.questions += strings.Count(regexp.MustCompile("`[^`]*`").ReplaceAllString(t, ""), "?")
+	}
+	if e.HasSolution() {
+		cmd := exec.CommandContext(g.ctx, "git", "diff", "--no-index", "--numstat", "--", e.Folder("exercises"), e.Folder("solutions"))
+		cmd.Dir = g.root
+		out, _ := cmd.Output() // exits 1 when the folders differ
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 3 || strings.HasSuffix(line, "README.md") {
+				continue
+			}
+			a, _ := strconv.Atoi(f[0])
+			d, _ := strconv.Atoi(f[1])
+			l.fixLines += a + d
+		}
+		m, err := readMachine(filepath.Join(g.root, "profiles", e.Name(), "check-machine.txt"))
+		if err != nil {
+			return l, err
+		}
+		l.checkSec = tookSeconds(m)
+	}
+	m, err := readMachine(filepath.Join(g.root, "profiles", e.Name(), "exercise", "machine.txt"))
+	if err != nil {
+		return l, err
+	}
+	l.loopSecs = tookSeconds(m)
+	est := float64(l.words)/wordsPerMinute + minutesQuestion*float64(l.questions) + minutesFixLine*float64(l.fixLines) +
+		(loopRuns*l.loopSecs+checkRuns*l.checkSec)/60 + minutesDebrief
+	l.minutes = 5 * int((est+4.999)/5)
+	return l, nil
+}
+
+// tookSeconds reads the "took" line of a machine.txt, or 0.
+func tookSeconds(m map[string]string) float64 {
+	f := strings.Fields(m["took"])
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
+// agendaBlock is the day's agenda, from what each exercise asks.
+func (g *generator) agendaBlock(b *strings.Builder, exs []catalog.Exercise) error {
+	var loads []exerciseLoad
+	for _, e := range exs {
+		l, err := g.load(e)
+		if err != nil {
+			return err
+		}
+		loads = append(loads, l)
+	}
+	fmt.Fprintf(b, "Each exercise's time is counted from what it asks (its README before any *Going further*, the lines its\n"+
+		"fix changes, `git diff --no-index --numstat` of the two folders without the READMEs) and the machine time of\n"+
+		"its commands, as `make profiles` timed them (the `took` lines of `profiles/NN-slug/exercise/machine.txt` and\n"+
+		"`profiles/NN-slug/check-machine.txt`), at these rates: reading at %d words a minute, %.0f minutes a question,\n"+
+		"%.2f minutes a changed line of the fix, %d loops and %d checks, and a %d-minute debrief; rounded up to 5 minutes.\n"+
+		"Change the rates in `scripts/docs/generate.go` to your room's, and `make docs` redraws the agenda.\n\n",
+		wordsPerMinute, minutesQuestion, minutesFixLine, loopRuns, checkRuns, minutesDebrief)
+	fmt.Fprintf(b, "| exercise | words | questions | fix: lines changed | one loop | one check | minutes |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range loads {
+		fix, check := "-", "-"
+		if l.e.HasSolution() {
+			fix, check = strconv.Itoa(l.fixLines), fmt.Sprintf("%.0f s", l.checkSec)
+		}
+		fmt.Fprintf(b, "| %d. %s | %s | %d | %s | %.0f s | %s | %d |\n", l.e.Number, l.e.Title, thousands(float64(l.words)), l.questions, fix, l.loopSecs, check, l.minutes)
+	}
+	t := 0
+	clock := func(m int) string { return fmt.Sprintf("%d:%02d", m/60, m%60) }
+	var rows []string
+	slot := func(m int, what string) {
+		rows = append(rows, fmt.Sprintf("| %s–%s | %s |", clock(t), clock(t+m), what))
+		t += m
+	}
+	slot(minutesOpening, "Opening questions 1 and 2")
+	for i, l := range loads {
+		m := l.minutes
+		what := fmt.Sprintf("[Exercise %d](../%s/README.md): %s", l.e.Number, l.e.Folder("exercises"), l.e.Title)
+		if i == len(loads)-1 {
+			m += minutesQuestion3
+			what += "; question 3 in its debrief"
+		}
+		slot(m, what)
+		if i < len(loads)-1 && i%2 == 1 {
+			slot(minutesBreak, "Break")
+		}
+	}
+	slot(minutesWrapUp, "Wrap-up: which tool answers which question")
+	fmt.Fprintf(b, "\nThe day, with a %d-minute opening, a %d-minute break after every second exercise and a %d-minute wrap-up: %s in all.\n\n",
+		minutesOpening, minutesBreak, minutesWrapUp, clock(t))
+	fmt.Fprintf(b, "| time | what |\n|---|---|\n%s\n", strings.Join(rows, "\n"))
+	return nil
+}

@@ -26,6 +26,8 @@
 //	bench        the table of make bench (profiles/bench/bench.txt), as it printed it
 //	bench N      the rows and ratios of make bench for exercise N (0: the
 //	             baseline and the ceiling), both clients
+//	agenda       the day's agenda, from what each exercise asks and the time
+//	             its commands took in make profiles
 //	gobench      the Go benchmarks of what a request costs in the process
 //	             (profiles/bench/go-test-bench.txt)
 //
