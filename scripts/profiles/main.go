@@ -242,7 +242,7 @@ func where(command string) string {
 	commit := "unknown"
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
-		if exec.Command("git", "diff", "--quiet", "HEAD", "--", "exercises", "solutions", "server", "scripts").Run() != nil {
+		if exec.Command("git", "diff", "--quiet", "HEAD", "--", "exercises", "solutions", "server", "scripts", ":!*.md").Run() != nil {
 			commit += " (with uncommitted changes)"
 		}
 	}
