@@ -29,6 +29,7 @@ type App struct {
 	appLn    net.Listener
 	debugLn  net.Listener
 	inflight atomic.Int64 // requests inside ServeHTTP
+	flight   *flight      // the flight recorder, nil when off
 }
 
 // New opens both listeners and the store, and serves nothing yet. A busy
@@ -92,8 +93,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// seconds are up, and a timeout shorter than the capture would cut it
 	// (fgprof's answer is then empty; pprof refuses such a request). The
 	// listener is on loopback, and ReadHeaderTimeout still guards reads.
+	if cfg.Flight.Slow > 0 {
+		a.flight = newFlight(cfg.Flight, log)
+	}
 	a.debugSrv = &http.Server{
-		Handler:           DebugHandler(),
+		Handler:           debugHandler(a.flight),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -124,6 +128,10 @@ func (a *App) Store() *Store { return a.store }
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.inflight.Add(1)
 	defer a.inflight.Add(-1)
+	if a.flight != nil {
+		start := time.Now()
+		defer func() { a.flight.observe(r, time.Since(start)) }()
+	}
 	rw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		v := recover()
@@ -181,6 +189,13 @@ func (a *App) Serve(ctx context.Context) error {
 		runtime.SetMutexProfileFraction(prevMutex)
 		runtime.SetBlockProfileRate(0)
 	}()
+
+	if a.flight != nil {
+		if err := a.flight.start(); err != nil {
+			return err
+		}
+		defer a.flight.stop()
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- a.appSrv.Serve(a.appLn) }()

@@ -31,6 +31,11 @@ type Config struct {
 	IdleTimeout       time.Duration // app and debug: how long an idle keep-alive connection stays open
 	ShutdownTimeout   time.Duration // how long in-flight requests get to finish, and close hooks to run
 
+	// Flight turns on the flight recorder when Flight.Slow is set (see
+	// FlightConfig): slow requests write the last moments of the
+	// execution trace to a file, and /debug/flight serves them on demand.
+	Flight FlightConfig
+
 	// ReadyFile, when set, is where Serve writes the listeners' addresses
 	// as one JSON line once both serve (see Ready): the signal that the
 	// kit's scripts wait for, rather than the wording of a log line.
@@ -64,6 +69,7 @@ func DefaultConfig() Config {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   10 * time.Second,
+		Flight:            DefaultFlight,
 		Logger:            slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
 }
@@ -84,6 +90,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "app: time to write a response (the debug listener has none, so long captures finish)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "app and debug: how long an idle keep-alive connection stays open")
 	fs.StringVar(&c.ReadyFile, "ready-file", c.ReadyFile, "once both listeners serve, write their addresses to this `file` as one JSON line (for scripts)")
+	fs.DurationVar(&c.Flight.Slow, "flight-slow", c.Flight.Slow, "turn on the flight recorder: a request slower than this `duration` writes the last moments of the execution trace to flight-<time>.trace (0: off)")
+	fs.DurationVar(&c.Flight.MinAge, "flight-min-age", c.Flight.MinAge, "flight recorder: keep at least this much trace (`duration`), about twice the window to see")
+	fs.Uint64Var(&c.Flight.MaxBytes, "flight-max-bytes", c.Flight.MaxBytes, "flight recorder: keep at most this many `bytes` of trace")
+	fs.DurationVar(&c.Flight.Cooldown, "flight-cooldown", c.Flight.Cooldown, "flight recorder: at most one snapshot per this `duration`")
+	fs.StringVar(&c.Flight.Dir, "flight-dir", c.Flight.Dir, "flight recorder: `folder` of the snapshots (default: the working folder)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "on SIGINT or SIGTERM: how long in-flight requests get to finish, then stragglers to return, then close hooks to run (up to 3× in all)")
 }
 
@@ -103,6 +114,9 @@ func (c *Config) validate() error {
 	}
 	if c.Logger == nil {
 		return fmt.Errorf("no Logger: start from DefaultConfig")
+	}
+	if c.Flight.Slow < 0 || (c.Flight.Slow > 0 && (c.Flight.MinAge <= 0 || c.Flight.MaxBytes == 0 || c.Flight.Cooldown < 0)) {
+		return fmt.Errorf("flight recorder: want -flight-slow ≥ 0, and with it a positive -flight-min-age and -flight-max-bytes and a -flight-cooldown ≥ 0")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout)

@@ -18,8 +18,15 @@ import (
 //	/debug/pprof/cmdline   the command line
 //	/debug/pprof/symbol    symbol lookup for go tool pprof
 //	/debug/fgprof          wall-clock profile of every goroutine (?seconds=N)
-func DebugHandler() http.Handler {
+//	/debug/flight          the flight recorder's window now, for go tool trace
+//	                       (a 404 when it is off: see FlightConfig)
+func DebugHandler() http.Handler { return debugHandler(nil) }
+
+// debugHandler is DebugHandler, with the app's flight recorder (nil when
+// off) behind /debug/flight.
+func debugHandler(f *flight) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/debug/flight", f)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

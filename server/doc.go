@@ -30,6 +30,27 @@
 // machines can reach needs Config.DebugPublic (-debug-public) and logs a
 // warning. Block and mutex profiling are on at the rates in Config.
 //
+// # The flight recorder
+//
+// With -flight-slow set (Config.Flight), the server keeps the last moments
+// of its execution trace in memory (runtime/trace.FlightRecorder), and a
+// request slower than the threshold writes them to
+// flight-<time>.trace in the working folder (or -flight-dir), at most one
+// per -flight-cooldown, and logs the file's path with the command that
+// opens it:
+//
+//	go tool trace flight-20261201T120000.000Z.trace
+//
+// Each request's task logs its method and path under the category
+// request, so the slow request is found among the user-defined tasks.
+// The debug listener serves the same window on demand:
+//
+//	curl -o flight.trace http://localhost:6060/debug/flight
+//
+// The recorder runs beside a trace that /debug/pprof/trace takes; only one
+// snapshot is written at a time, and /debug/flight answers 503 while
+// another is.
+//
 // # The seam
 //
 // An exercise or a solution is a main package of a few lines around Main.

@@ -104,6 +104,9 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, task := trace.NewTask(r.Context(), Route)
 	defer task.End()
+	if trace.IsEnabled() {
+		trace.Log(ctx, "request", r.Method+" "+r.URL.Path) // which request the task is, in go tool trace
+	}
 	t := timer{start: time.Now()}
 
 	var id int64
