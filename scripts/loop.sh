@@ -14,6 +14,9 @@
 #   PORT         app port on localhost (default 8080)
 #   DEBUG_PORT   debug port on localhost (default 6060)
 #   USERS        users seeded, and the range of ids checked (default 10000)
+#   FLIGHT       turn on the server's flight recorder: a request slower than
+#                this (e.g. 100ms) writes the trace before it to a file,
+#                which the summary lists (default off)
 #   OUT_ROOT     where the captures go (default profiles/local, which git ignores)
 #   TRACE_SECONDS  length of the execution trace, may be a fraction like 0.5 (default 2)
 set -euo pipefail
@@ -72,7 +75,9 @@ build=(go build)
 [ ${#buildenv[@]} = 0 ] || build=(env "${buildenv[@]}" go build)
 run "${build[@]}" -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
 run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
-start_server "$out/server.log" "$out" "bin/$name" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users" -ready-file ready.json
+flight=()
+[ -z "${FLIGHT:-}" ] || flight=(-flight-slow "$FLIGHT")
+start_server "$out/server.log" "$out" "bin/$name" -addr "localhost:$port" -debug-addr "localhost:$dport" -users "$users" -ready-file ready.json "${flight[@]}"
 wait_ready "$out/ready.json" "$out/server.log"
 say "ready: $app/users/42 (debug: $debug/debug/pprof/)"
 

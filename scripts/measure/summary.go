@@ -142,6 +142,13 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 		fmt.Fprintf(w, "  go tool %s -http=localhost:%d %s\n", c.tool, port, path(c.file))
 		port++
 	}
+	if flights, _ := filepath.Glob(path("flight-*.trace")); len(flights) > 0 {
+		fmt.Fprintf(w, "\nThe flight recorder's snapshots, one per slow request that met no cooldown (find the request among\nthe user-defined tasks: its log says its path)\n")
+		for _, f := range flights {
+			fmt.Fprintf(w, "  go tool trace -http=localhost:%d %s\n", port, f)
+			port++
+		}
+	}
 
 	if bodies.Checked == 0 {
 		fmt.Fprintf(w, "\n!! No answer's body was checked (see %s): the numbers above may measure a broken server.\n", path("bodies.txt"))
