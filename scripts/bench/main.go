@@ -20,7 +20,8 @@
 //
 // The groups of make bench:
 //   - the users service (exercise 0) against the ceiling (scripts/ceiling:
-//     the same bytes, and nothing else);
+//     the same bytes, and nothing else), and against itself with its
+//     flight recorder on;
 //   - each exercise against its solution and, where the answer key has a
 //     vs-baseline goal, the baseline too, which the solution should come
 //     close to.
@@ -97,6 +98,7 @@ type program struct {
 	label string // baseline, ceiling, exercise-1, solution-1, baseline-1
 	pkg   string // ./exercises/00-baseline
 	build []string
+	args  []string // the program's own flags, beside the bench's
 	proc  *measure.Program
 	runs  map[string][]sample // by client, one per round
 }
@@ -167,6 +169,14 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 			r.goal = &goal
 		}
 		g.ratios = append(g.ratios, r)
+		if goal, ok := base.Answer.Goal("flight"); ok {
+			// The recorder on, at a threshold no request reaches: what
+			// recording costs, without the snapshots.
+			fl := newProgram("baseline-flight", base, "exercises")
+			fl.args = []string{"-flight-slow", "1m"}
+			g.programs = append(g.programs, fl)
+			g.ratios = append(g.ratios, ratio{a: "baseline-flight", b: "baseline", goal: &goal})
+		}
 		groups = append(groups, g)
 		for _, e := range exs {
 			if !e.HasSolution() {
@@ -268,7 +278,7 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 	}()
 	for _, p := range g.programs {
 		var err error
-		if p.proc, err = measure.Start(ctx, w, bins[p.pkg], mustAbs(filepath.Join(out, p.label))); err != nil {
+		if p.proc, err = measure.Start(ctx, w, bins[p.pkg], mustAbs(filepath.Join(out, p.label)), p.args...); err != nil {
 			return fmt.Errorf("%s: %w", p.label, err)
 		}
 	}

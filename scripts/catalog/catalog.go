@@ -125,8 +125,9 @@ func FuncName(re *regexp.Regexp) string {
 type Goal struct {
 	// What is compared: "vs-ceiling" (the baseline's throughput over the
 	// ceiling's), "vs-solution" (the exercise's over its solution's),
-	// "vs-baseline" (the solution's over the baseline's) or "p50" (the
-	// solution's median latency, in seconds).
+	// "vs-baseline" (the solution's over the baseline's), "flight" (the
+	// baseline's with its flight recorder on over the same with it off) or
+	// "p50" (the solution's median latency, in seconds).
 	What   string
 	AtMost bool    // the value must be at most Bound; else at least
 	Bound  float64 // a ratio, or seconds for p50
@@ -430,7 +431,7 @@ func judgeNames() string {
 	return strings.Join(names, ", ")
 }
 
-var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|p50)(<=|>=)(\S+)$`)
+var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|flight|p50)(<=|>=)(\S+)$`)
 
 func parseGoals(s string) ([]Goal, error) {
 	if s == "-" {
@@ -440,7 +441,7 @@ func parseGoals(s string) ([]Goal, error) {
 	for _, f := range strings.Fields(s) {
 		m := goalRE.FindStringSubmatch(f)
 		if m == nil {
-			return nil, fmt.Errorf("bench goal %q: want vs-ceiling, vs-solution, vs-baseline or p50, then <= or >=, then a bound", f)
+			return nil, fmt.Errorf("bench goal %q: want vs-ceiling, vs-solution, vs-baseline, flight or p50, then <= or >=, then a bound", f)
 		}
 		g := Goal{What: m[1], AtMost: m[2] == "<="}
 		if g.What == "p50" {

@@ -622,7 +622,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 	}
 	labels := []string{fmt.Sprintf("exercise-%d", e.Number), fmt.Sprintf("solution-%d", e.Number), fmt.Sprintf("baseline-%d", e.Number)}
 	if e.Number == 0 {
-		labels = []string{"baseline", "ceiling"}
+		labels = []string{"baseline", "ceiling", "baseline-flight"}
 	}
 	clients := []string{"check", "wrk"}
 	fmt.Fprintf(b, "From `make bench`, kept by `make profiles` in `profiles/bench/bench.json` (%s): medians of the rounds; the clients take turns on the same programs.\n\n", made(m))
@@ -637,7 +637,10 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 		}
 	}
 	pairs := [][2]string{{labels[0], labels[1]}}
-	if len(labels) == 3 {
+	switch {
+	case e.Number == 0:
+		pairs = append(pairs, [2]string{labels[2], labels[0]})
+	case len(labels) == 3:
 		pairs = append(pairs, [2]string{labels[1], labels[2]})
 	}
 	var ratios []string
@@ -671,7 +674,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 // goalText says the answer key's bench goals of e in words.
 func goalText(e catalog.Exercise) string {
 	var out []string
-	for _, what := range []string{"vs-ceiling", "vs-solution", "vs-baseline", "p50"} {
+	for _, what := range []string{"vs-ceiling", "flight", "vs-solution", "vs-baseline", "p50"} {
 		goal, ok := e.Answer.Goal(what)
 		if !ok {
 			continue
@@ -683,6 +686,8 @@ func goalText(e catalog.Exercise) string {
 		switch what {
 		case "vs-ceiling":
 			out = append(out, fmt.Sprintf("baseline/ceiling %s %.2f", op, goal.Bound))
+		case "flight":
+			out = append(out, fmt.Sprintf("baseline-flight/baseline %s %.2f", op, goal.Bound))
 		case "vs-solution":
 			out = append(out, fmt.Sprintf("exercise/solution %s %.2f", op, goal.Bound))
 		case "vs-baseline":
