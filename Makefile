@@ -1,5 +1,5 @@
 # slowpath: `make` lists the targets. Settings for the loop: CONCURRENCY,
-# DURATION, PORT, DEBUG_PORT, USERS, FLIGHT (see scripts/loop.sh).
+# DURATION, PORT, DEBUG_PORT, USERS, RATE, FLIGHT (see scripts/loop.sh).
 SHELL := bash
 .DEFAULT_GOAL := help
 .PHONY: help test bench fuzz clean profiles docs prepare
@@ -18,7 +18,7 @@ help: ## list the targets
 	@printf '  %-16s exercise N and its solution, loaded side by side, with the ratio\n' 'compare-N'
 	@printf '  %-16s your fix of exercise N, judged against the solution: PASS or FAIL\n' 'check-N'
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 FLIGHT=100ms OUT_ROOT=profiles/local/mine\n'
+	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 RATE=2000 FLIGHT=100ms OUT_ROOT=profiles/local/mine\n'
 	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50;  make check-1 CHECK_DIR=path/to/your/copy;  make check-1 EXPLAIN=1 (names the watched function: a spoiler)\n'
 
 exercise-%:

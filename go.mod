@@ -5,6 +5,7 @@ go 1.26.0
 tool github.com/rakyll/hey
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/felixge/fgprof v0.9.5
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
 	github.com/hashicorp/golang-lru/v2 v2.0.7

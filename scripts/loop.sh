@@ -14,6 +14,10 @@
 #   PORT         app port on localhost (default 8080)
 #   DEBUG_PORT   debug port on localhost (default 6060)
 #   USERS        users seeded, and the range of ids checked (default 10000)
+#   RATE         after hey, load again at this constant arrival rate (req/s)
+#                for DURATION with scripts/openloop, each latency counted
+#                from when its request was due; the summary sets both loads
+#                side by side (default: hey only)
 #   FLIGHT       turn on the server's flight recorder: a request slower than
 #                this (e.g. 100ms) writes the trace before it to a file,
 #                which the summary lists (default off)
@@ -41,6 +45,7 @@ port=${PORT:-8080}
 dport=${DEBUG_PORT:-6060}
 users=${USERS:-10000}
 check_number CONCURRENCY "$conc" 1 10000
+[ -z "${RATE:-}" ] || check_number RATE "$RATE" 1 100000
 check_number PORT "$port" 1 65535
 check_number DEBUG_PORT "$dport" 1 65535
 check_number USERS "$users" 1 10000000
@@ -73,7 +78,7 @@ say "== 1. Build and start $src =="
   say "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
 build=(go build)
 [ ${#buildenv[@]} = 0 ] || build=(env "${buildenv[@]}" go build)
-run "${build[@]}" -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary
+run "${build[@]}" -o "$out/bin/" "./$src" ./scripts/bodies ./scripts/summary ./scripts/openloop
 run go tool -n hey >/dev/null # builds hey now, so the load does not wait for a compiler
 flight=()
 [ -z "${FLIGHT:-}" ] || flight=(-flight-slow "$FLIGHT")
@@ -107,6 +112,15 @@ if [ $failed = 1 ]; then
   kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
   cat "$out"/*.log >&2
   die "a capture failed (see above)"
+fi
+
+if [ -n "${RATE:-}" ]; then
+  say ""
+  say "== 3b. Open-loop load: $RATE requests a second arriving for ${dur}s, whatever the answers =="
+  orc=0
+  run "$out/bin/openloop" -url "$app" -users "$users" -rate "$RATE" -duration "${dur}s" -o "$out/openloop.json" || orc=$?
+  kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
+  [ "$orc" = 0 ] || [ "$orc" = 3 ] || die "the open-loop load failed (RATE=$RATE)"
 fi
 
 say ""

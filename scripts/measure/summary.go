@@ -28,6 +28,9 @@ type Summary struct {
 	// among the steps; StepsShare is their part of the handlers' CPU.
 	Steps      []FuncShare `json:"steps"`
 	StepsShare float64     `json:"steps_share"`
+	// OpenLoop is the open-loop load that ran after hey, when the loop had
+	// a RATE (openloop.json); nil when none ran.
+	OpenLoop *OpenLoopReport `json:"open_loop,omitempty"`
 	// Right is true when answers were checked and none was wrong or missing.
 	Right bool `json:"right"`
 }
@@ -93,6 +96,15 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 			conc, ms(hey.Average), predicted, hey.RPS, hey.RPS/predicted)
 	}
 
+	if b, err := os.ReadFile(path("openloop.json")); err == nil {
+		var o OpenLoopReport
+		if err := json.Unmarshal(b, &o); err != nil {
+			return s, fmt.Errorf("%s: %w", path("openloop.json"), err)
+		}
+		s.OpenLoop = &o
+		writeLoads(w, conc, hey, o)
+	}
+
 	s.CPU = TopFunctions(cpu, server.HandlerFrames)
 	s.Wall = TopFunctions(wall, server.HandlerFrames)
 	cs, ws := s.CPU, s.Wall
@@ -154,13 +166,45 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 		fmt.Fprintf(w, "\n!! No answer's body was checked (see %s): the numbers above may measure a broken server.\n", path("bodies.txt"))
 		return s, nil
 	}
-	if bad := bodies.Wrong + bodies.TransportErrors + hey.Non2xx() + hey.TransportErrors(); bad > 0 {
+	bad := bodies.Wrong + bodies.TransportErrors + hey.Non2xx() + hey.TransportErrors()
+	if s.OpenLoop != nil {
+		bad += s.OpenLoop.Wrong + s.OpenLoop.Errors
+	}
+	if bad > 0 {
 		fmt.Fprintf(w, "\n!! %d wrong or missing answers: the numbers above measure a broken server.\n", bad)
 		return s, nil
 	}
 	s.Right = true
 	fmt.Fprintf(w, "\nAll %d checked answers were right.\n", bodies.Checked)
 	return s, nil
+}
+
+// writeLoads prints the closed-loop and the open-loop loads of the same
+// program side by side, with why they differ.
+func writeLoads(w io.Writer, conc int, hey HeyReport, o OpenLoopReport) {
+	fmt.Fprintf(w, "\nClosed loop against open loop (the same program, one load after the other: hey.txt, openloop.json)\n")
+	fmt.Fprintf(w, "  %-12s %-28s %s\n", "", fmt.Sprintf("hey: %d connections", conc), fmt.Sprintf("open loop: %.0f req/s arriving", o.Rate))
+	fmt.Fprintf(w, "  %-12s %-28s %s\n", "throughput", fmt.Sprintf("%.0f req/s", hey.RPS), fmt.Sprintf("%.0f req/s (sent %d of %d due)", float64(o.Answered)/o.Seconds, o.Sent, o.Intended))
+	for _, row := range []struct {
+		name string
+		hey  float64
+		open float64
+	}{{"p50", hey.Percentiles[50], o.P50}, {"p90", hey.Percentiles[90], o.P90}, {"p99", hey.Percentiles[99], o.P99}, {"p99.9", -1, o.P999}, {"max", -1, o.Max}} {
+		h := "-"
+		if row.hey >= 0 {
+			h = ms(row.hey)
+		}
+		fmt.Fprintf(w, "  %-12s %-28s %s\n", row.name, h, ms(row.open))
+	}
+	fmt.Fprintf(w, "  hey sends a connection's next request only once its last is answered, so while the server stalls it\n"+
+		"  stops sending and its percentiles miss the requests that would have arrived; the open loop keeps\n"+
+		"  sending at its rate and counts each request from the moment it was due.\n")
+	if o.Behind() {
+		fmt.Fprintf(w, "  !! The open-loop generator fell behind (a request left up to %s late): the server got less than %.0f req/s.\n", ms(o.MaxLag), o.Rate)
+	}
+	if o.Wrong+o.Errors > 0 {
+		fmt.Fprintf(w, "  !! The open loop got %d wrong answers and %d without answer, e.g. %v\n", o.Wrong, o.Errors, o.Examples)
+	}
 }
 
 // ms formats seconds as milliseconds.
