@@ -154,12 +154,29 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 		fmt.Fprintf(w, "  go tool %s -http=localhost:%d %s\n", c.tool, port, path(c.file))
 		port++
 	}
-	if flights, _ := filepath.Glob(path("flight-*.trace")); len(flights) > 0 {
+	flights, _ := filepath.Glob(path("flight-*.trace"))
+	if len(flights) > 0 {
 		fmt.Fprintf(w, "\nThe flight recorder's snapshots, one per slow request that met no cooldown (find the request among\nthe user-defined tasks: its log says its path)\n")
 		for _, f := range flights {
 			fmt.Fprintf(w, "  go tool trace -http=localhost:%d %s\n", port, f)
 			port++
 		}
+	}
+	for i, f := range append([]string{path("trace.out")}, flights...) {
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		v, err := ReadTasks(f)
+		if err != nil {
+			fmt.Fprintf(w, "\n(the tasks of %s cannot be read: %v)\n", f, err)
+			continue
+		}
+		n := 3
+		if i > 0 {
+			n = 1
+		}
+		fmt.Fprintf(w, "\nThe slowest requests of %s, as text (go run ./scripts/tasks %s; go tool trace shows them under User-defined tasks)\n", f, f)
+		v.Print(w, n)
 	}
 
 	if bodies.Checked == 0 {
