@@ -82,7 +82,7 @@ func TestExercises(t *testing.T) {
 				// It must fail for the bottleneck: on its metric against the
 				// solution, not on a wrong answer or a crash.
 				metricFails := shipped.Ratio < a.Ratio
-				if a.Metric == "p50" {
+				if a.Metric != "rps" {
 					metricFails = shipped.Ratio > a.Ratio
 				}
 				if shipped.Pass || !metricFails {

@@ -36,6 +36,10 @@ lookup=${OUT_ROOT:-profiles/local}/bin/lookup
 go build -o "$lookup" ./scripts/lookup || die "cannot build scripts/lookup (see above)"
 src=$("$lookup" folder "$kind" "$n") || exit 1 # it said why in one line
 mapfile -t buildenv < <("$lookup" build "$n")
+# The exercise's own settings (RATE, FLIGHT), unless the environment sets them.
+while IFS='=' read -r k v; do
+  [ -n "$k" ] && [ -z "${!k:-}" ] && printf -v "$k" '%s' "$v" && say "(exercise $n sets $k=$v; $k= overrides it)"
+done < <("$lookup" loop "$n")
 name=$(basename "$src")
 [ -d "$src" ] || die "no folder $src"
 

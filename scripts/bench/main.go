@@ -114,6 +114,11 @@ type sample struct {
 const (
 	clientCheck = "check"
 	clientWrk   = "wrk"
+	// clientOpen is the open-loop load (measure.OpenLoop) at openRate, for
+	// the groups whose goal is on the open-loop p99 (an exercise whose
+	// stall a closed loop hides).
+	clientOpen = "open"
+	openRate   = 400.0
 )
 
 // group is programs loaded in the same rounds, and the ratios asked of them.
@@ -121,6 +126,7 @@ type group struct {
 	programs []*program
 	ratios   []ratio
 	p50      *p50Goal
+	openP99  *ratio // the exercise's open-loop p99 over its solution's, at openRate
 }
 
 // ratio is a's throughput over b's, with its goal, if any.
@@ -197,6 +203,9 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 			if goal, ok := e.Answer.Goal("p50"); ok {
 				g.p50 = &p50Goal{label: sol, goal: goal}
 			}
+			if goal, ok := e.Answer.Goal("open-p99"); ok {
+				g.openP99 = &ratio{a: ex, b: sol, goal: &goal}
+			}
 			groups = append(groups, g)
 		}
 		title = "make bench"
@@ -238,7 +247,14 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 	table := &strings.Builder{}
 	fmt.Fprintf(table, "== %s: %d in flight, %d alternating rounds of %s per group, on %d cores, %s ==\n", title, conc, rounds, round, runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(table, "mix: %s\n", mix)
-	for _, c := range clients {
+	printed := clients
+	for _, g := range groups {
+		if g.openP99 != nil {
+			printed = append(printed, clientOpen)
+			break
+		}
+	}
+	for _, c := range printed {
 		printTable(table, groups, c, only < 0)
 	}
 	fmt.Fprintf(w, "\n%s", table)
@@ -291,15 +307,22 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 		fmt.Fprintf(w, "   %d answers, all right\n", res.Checked)
 		p.runs = map[string][]sample{}
 	}
+	groupClients := clients
+	if g.openP99 != nil {
+		groupClients = append(append([]string(nil), clients...), clientOpen)
+	}
 	for r := 1; r <= rounds; r++ {
-		for _, c := range clients {
+		for _, c := range groupClients {
 			var line []string
 			for _, p := range g.programs {
 				var s sample
 				var err error
-				if c == clientWrk {
+				switch c {
+				case clientWrk:
 					s, err = loadWrk(ctx, w, p, mix, round, conc, filepath.Join(out, p.label), r == 1)
-				} else {
+				case clientOpen:
+					s, err = loadOpen(ctx, p, mix, round)
+				default:
 					s, err = loadChecked(ctx, p, mix, round, conc)
 				}
 				if err != nil {
@@ -319,6 +342,19 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 		}
 	}
 	return nil
+}
+
+// loadOpen runs one open-loop load of p at openRate, every answer
+// checked; its throughput is the answers per second.
+func loadOpen(ctx context.Context, p *program, mix measure.Mix, d time.Duration) (sample, error) {
+	r, err := measure.OpenLoop(ctx, measure.OpenLoopOptions{BaseURL: p.proc.App, Mix: mix, Rate: openRate, Duration: d})
+	if err != nil {
+		return sample{}, err
+	}
+	if r.Wrong+r.Errors > 0 || r.Answered == 0 {
+		return sample{}, fmt.Errorf("%s under the open loop: %d wrong and %d missing answers of %d sent (log: %s)", p.label, r.Wrong, r.Errors, r.Sent, p.proc.Log)
+	}
+	return sample{RPS: float64(r.Answered) / r.Seconds, P50: r.P50, P99: r.P99}, nil
 }
 
 func loadChecked(ctx context.Context, p *program, mix measure.Mix, d time.Duration, conc int) (sample, error) {
@@ -410,6 +446,7 @@ func rps(r sample) float64 { return r.RPS }
 var clientNames = map[string]string{
 	clientCheck: "client check (the kit's Go client, measure.CheckBodies: every answer's body checked)",
 	clientWrk:   "client wrk (wrk -t 2 with the mix's paths in a Lua script: statuses only)",
+	clientOpen:  fmt.Sprintf("client open (measure.OpenLoop: %.0f requests a second arriving whatever the answers, latency from each one's due time)", openRate),
 }
 
 // printTable writes client c's rows and ratios; withGoals is false for
@@ -423,6 +460,9 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 			byLabel[p.label] = p
 			var rounds []string
 			runs := p.runs[c]
+			if len(runs) == 0 {
+				continue
+			}
 			for _, r := range runs {
 				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS))
 			}
@@ -433,6 +473,24 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 		}
 	}
 	for _, g := range groups {
+		if c == clientOpen {
+			if g.openP99 == nil {
+				continue
+			}
+			a, b := byLabel[g.openP99.a], byLabel[g.openP99.b]
+			var q []float64
+			var shown []string
+			for i := range a.runs[c] {
+				q = append(q, a.runs[c][i].P99/b.runs[c][i].P99)
+				shown = append(shown, fmt.Sprintf("%.1f", q[i]))
+			}
+			line := fmt.Sprintf("%s/%s open-loop p99: ×%.1f (rounds: %s)", g.openP99.a, g.openP99.b, median(q), strings.Join(shown, " "))
+			if withGoals {
+				line += "; goal " + verdict(*g.openP99.goal, median(q))
+			}
+			fmt.Fprintln(w, line)
+			continue
+		}
 		for _, r := range g.ratios {
 			a, b := byLabel[r.a], byLabel[r.b]
 			var q []float64

@@ -33,6 +33,10 @@ type Exercise struct {
 	// Build is the environment go build needs for this exercise, as
 	// NAME=value pairs (for example GOEXPERIMENT=...); empty for most.
 	Build []string
+	// Loop holds the loop's settings for this exercise, as NAME=value
+	// pairs (RATE=400 FLIGHT=100ms): what make exercise-N uses unless the
+	// environment sets them; empty for most.
+	Loop []string
 	// Answer is the exercise's line of solutions/answers.tsv; the zero
 	// Answer (Bottleneck nil) for the baseline's.
 	Answer Answer
@@ -63,8 +67,9 @@ type Answer struct {
 	// bottleneck on the stack that a fixed program may keep, or -1 when
 	// the fix overlaps the waits instead of removing them.
 	Share float64
-	// Metric is what the check compares with the solution: "rps" or
-	// "p50"; empty for the baseline.
+	// Metric is what the check compares with the solution: "rps", "p50",
+	// or "p99open" (the p99 of an open-loop load at a fixed rate, counted
+	// from each request's due time); empty for the baseline.
 	Metric string
 	// Ratio is the check's bound for Metric: rps at least Ratio × the
 	// solution's, p50 at most Ratio × the solution's.
@@ -126,7 +131,8 @@ type Goal struct {
 	// What is compared: "vs-ceiling" (the baseline's throughput over the
 	// ceiling's), "vs-solution" (the exercise's over its solution's),
 	// "vs-baseline" (the solution's over the baseline's), "flight" (the
-	// baseline's with its flight recorder on over the same with it off) or
+	// baseline's with its flight recorder on over the same with it off),
+	// "open-p99" (the exercise's open-loop p99 over its solution's) or
 	// "p50" (the solution's median latency, in seconds).
 	What   string
 	AtMost bool    // the value must be at most Bound; else at least
@@ -291,13 +297,15 @@ func table(path string, want []string, fn func(line int, col map[string]string) 
 var (
 	slugRE  = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	buildRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=\S*$`)
+	// loopSettings are the loop's settings an exercise may set for itself.
+	loopSettings = map[string]bool{"RATE": true, "FLIGHT": true}
 )
 
 // ReadCatalog reads exercises/catalog.tsv alone, with no answers.
 func ReadCatalog(path string) ([]Exercise, error) {
 	var out []Exercise
 	seen := map[int]bool{}
-	err := table(path, []string{"number", "slug", "title", "build"}, func(line int, col map[string]string) error {
+	err := table(path, []string{"number", "slug", "title", "build", "loop"}, func(line int, col map[string]string) error {
 		var e Exercise
 		n, err := number(col["number"])
 		if err != nil {
@@ -318,6 +326,15 @@ func ReadCatalog(path string) ([]Exercise, error) {
 					return fmt.Errorf("build %q: want NAME=value pairs separated by spaces, or -", col["build"])
 				}
 				e.Build = append(e.Build, kv)
+			}
+		}
+		if col["loop"] != "-" {
+			for _, kv := range strings.Fields(col["loop"]) {
+				name, _, _ := strings.Cut(kv, "=")
+				if !buildRE.MatchString(kv) || !loopSettings[name] {
+					return fmt.Errorf("loop %q: want NAME=value pairs of the loop's settings (%s) separated by spaces, or -", col["loop"], "RATE, FLIGHT")
+				}
+				e.Loop = append(e.Loop, kv)
 			}
 		}
 		out = append(out, e)
@@ -387,14 +404,14 @@ func parseAnswer(n int, col map[string]string) (Answer, error) {
 		}
 	}
 	a.Metric = col["metric"]
-	if a.Metric != "rps" && a.Metric != "p50" {
-		return a, fmt.Errorf("metric %q: want rps or p50", col["metric"])
+	if a.Metric != "rps" && a.Metric != "p50" && a.Metric != "p99open" {
+		return a, fmt.Errorf("metric %q: want rps, p50 or p99open", col["metric"])
 	}
 	if a.Ratio, err = strconv.ParseFloat(col["ratio"], 64); err != nil || a.Ratio <= 0 {
 		return a, fmt.Errorf("ratio %q: want a positive number", col["ratio"])
 	}
 	if (a.Metric == "rps") != (a.Ratio < 1) {
-		return a, fmt.Errorf("ratio %s for %s: want below 1 for rps (a floor), above 1 for p50 (a ceiling)", col["ratio"], a.Metric)
+		return a, fmt.Errorf("ratio %s for %s: want below 1 for rps (a floor), above 1 for p50 and p99open (a ceiling)", col["ratio"], a.Metric)
 	}
 	if a.Metric == "p50" {
 		if a.Floor, err = time.ParseDuration(col["floor"]); err != nil || a.Floor <= 0 {
@@ -431,7 +448,7 @@ func judgeNames() string {
 	return strings.Join(names, ", ")
 }
 
-var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|flight|p50)(<=|>=)(\S+)$`)
+var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|flight|open-p99|p50)(<=|>=)(\S+)$`)
 
 func parseGoals(s string) ([]Goal, error) {
 	if s == "-" {
@@ -441,7 +458,7 @@ func parseGoals(s string) ([]Goal, error) {
 	for _, f := range strings.Fields(s) {
 		m := goalRE.FindStringSubmatch(f)
 		if m == nil {
-			return nil, fmt.Errorf("bench goal %q: want vs-ceiling, vs-solution, vs-baseline, flight or p50, then <= or >=, then a bound", f)
+			return nil, fmt.Errorf("bench goal %q: want vs-ceiling, vs-solution, vs-baseline, flight, open-p99 or p50, then <= or >=, then a bound", f)
 		}
 		g := Goal{What: m[1], AtMost: m[2] == "<="}
 		if g.What == "p50" {

@@ -138,20 +138,22 @@ func TestParseAnswers(t *testing.T) {
 
 func TestReadCatalog(t *testing.T) {
 	// Columns are found by name: another order reads the same.
-	path := write(t, "c.tsv", "slug\tnumber\tbuild\ttitle", "leak-hunt\t9\tGOEXPERIMENT=goroutineleakprofile\tA title")
+	path := write(t, "c.tsv", "slug\tnumber\tloop\tbuild\ttitle", "leak-hunt\t9\tRATE=400 FLIGHT=100ms\tGOEXPERIMENT=goroutineleakprofile\tA title")
 	exs, err := ReadCatalog(path)
 	if err != nil || len(exs) != 1 {
 		t.Fatalf("%+v, %v", exs, err)
 	}
-	if e := exs[0]; e.Name() != "09-leak-hunt" || e.Title != "A title" || len(e.Build) != 1 || e.Build[0] != "GOEXPERIMENT=goroutineleakprofile" || e.Folder("solutions") != "solutions/09-leak-hunt" {
+	if e := exs[0]; e.Name() != "09-leak-hunt" || e.Title != "A title" || len(e.Build) != 1 || e.Build[0] != "GOEXPERIMENT=goroutineleakprofile" || e.Folder("solutions") != "solutions/09-leak-hunt" || strings.Join(e.Loop, " ") != "RATE=400 FLIGHT=100ms" {
 		t.Errorf("parsed %+v", e)
 	}
 	for name, lines := range map[string][]string{
 		"no header":     {"# only comments"},
-		"missing build": {"number\tslug\ttitle", "1\ta\tA"},
-		"bad slug":      {"number\tslug\ttitle\tbuild", "1\tA B\tA\t-"},
-		"bad build":     {"number\tslug\ttitle\tbuild", "1\ta\tA\tgoexperiment"},
-		"twice":         {"number\tslug\ttitle\tbuild", "1\ta\tA\t-", "1\tb\tB\t-"},
+		"missing build": {"number\tslug\ttitle\tloop", "1\ta\tA\t-"},
+		"missing loop":  {"number\tslug\ttitle\tbuild", "1\ta\tA\t-"},
+		"bad slug":      {"number\tslug\ttitle\tbuild\tloop", "1\tA B\tA\t-\t-"},
+		"bad build":     {"number\tslug\ttitle\tbuild\tloop", "1\ta\tA\tgoexperiment\t-"},
+		"unknown loop":  {"number\tslug\ttitle\tbuild\tloop", "1\ta\tA\t-\tCONCURRENCY=5"},
+		"twice":         {"number\tslug\ttitle\tbuild\tloop", "1\ta\tA\t-\t-", "1\tb\tB\t-\t-"},
 	} {
 		if _, err := ReadCatalog(write(t, "bad.tsv", lines...)); err == nil {
 			t.Errorf("%s: read without error", name)
@@ -163,7 +165,7 @@ func TestReadJoinsBothFiles(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "exercises"), 0o755)
 	os.MkdirAll(filepath.Join(root, "solutions"), 0o755)
-	os.WriteFile(filepath.Join(root, CatalogFile), []byte("number\tslug\ttitle\tbuild\n0\tbaseline\tB\t-\n1\ta\tA\t-\n"), 0o644)
+	os.WriteFile(filepath.Join(root, CatalogFile), []byte("number\tslug\ttitle\tbuild\tloop\n0\tbaseline\tB\t-\t-\n1\ta\tA\t-\t-\n"), 0o644)
 	os.WriteFile(filepath.Join(root, AnswersFile), []byte(answersHeader+"\n0\t-\t-\t-\t-\t-\t-\t-\t-\n"), 0o644)
 	if _, err := Read(root); err == nil || !strings.Contains(err.Error(), "no line for exercise 1") {
 		t.Errorf("an exercise without its answer: %v", err)

@@ -298,6 +298,11 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		side.Oldest = oldest.get().Seconds()
 		side.Checked, side.Wrong = side.Checked+res.Checked, side.Wrong+res.Wrong+res.TransportErrors
 	}
+	if a.Metric == "p99open" {
+		if err := openPhase(ctx, w, bin, filepath.Join(abs, "open"), &side); err != nil {
+			return side, err
+		}
+	}
 	if j, ok := a.Judge("bounded"); ok {
 		mix := measure.Mix{Users: 10 * boundedKeep, Cycle: true}
 		res, err := phase(ctx, w, bin, filepath.Join(abs, "bounded"), []string{j.Arg, fmt.Sprint(boundedKeep)}, measure.BodyCheckOptions{
@@ -310,6 +315,31 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		side.Checked, side.Wrong = side.Checked+res.Checked, side.Wrong+res.Wrong+res.TransportErrors
 	}
 	return side, nil
+}
+
+// openPhase starts the program once more and loads it open-loop, at
+// openRate for openFor, every answer checked: a stall that a closed loop
+// hides shows in its p99.
+func openPhase(ctx context.Context, w io.Writer, bin, dir string, side *measure.CheckSide) error {
+	p, err := measure.Start(ctx, w, bin, dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   open-loop load: %.0f requests a second arriving for %s, whatever the answers; each latency from its due time; mix: %s\n", openRate, openFor, measure.StandardMix())
+	r, err := measure.OpenLoop(ctx, measure.OpenLoopOptions{BaseURL: p.App, Rate: openRate, Duration: openFor})
+	if stopErr := p.Stop(); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   sent %d of %d due; p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d wrong, %d without answer\n", r.Sent, r.Intended, 1000*r.P50, 1000*r.P99, 1000*r.Max, r.Wrong, r.Errors)
+	side.OpenRate, side.OpenP99, side.OpenSent, side.OpenDue = r.Rate, r.P99, r.Sent, r.Intended
+	side.Checked, side.Wrong = side.Checked+r.Answered+r.Errors, side.Wrong+r.Wrong+r.Errors
+	if side.Example == "" && len(r.Examples) > 0 {
+		side.Example = r.Examples[0]
+	}
+	return nil
 }
 
 // phase starts the program once more with args, for one judge, loads it
@@ -348,6 +378,10 @@ const (
 	freshLoad     = 2500 * time.Millisecond
 	boundedKeep   = 100
 	boundedLoad   = 2 * time.Second
+	// The open-loop load of a p99open exercise: well below what a fixed
+	// program serves, long enough for a stall every 2 s to come three times.
+	openRate = 400.0
+	openFor  = 6 * time.Second
 )
 
 // asOf finds the as_of time of the first extra of a page that has one.
@@ -431,7 +465,7 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 			j.Arg, y.Lines, y.Answered, y.Answered-y.Lines, y.Captures, j.Arg))
 	}
 	if j, ok := a.Judge("fresh"); ok && y.Oldest > (freshValidity+freshSlack).Seconds() {
-		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %s, your program showed a page whose score was %.1f s old (as_of; the solution's oldest: %.1f s): pages show scores after they stopped being valid. Next: what decides how long a kept score is shown?",
+		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %s, your program showed a page whose extra was %.1f s old (as_of; the solution's oldest: %.1f s): pages show what they show after it stopped being valid. Next: what decides how long a kept value is shown?",
 			j.Arg, freshValidity, y.Oldest, s.Oldest))
 	}
 	if j, ok := a.Judge("bounded"); ok && y.CycleP50 < 0.5*s.CycleP50 {
@@ -444,6 +478,12 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		if res.Ratio < ex.Answer.Ratio {
 			res.Reasons = append(res.Reasons, fmt.Sprintf("throughput %.0f req/s is ×%.2f of the solution's %.0f req/s in the same run (a fix reaches ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and look for what the handler still waits for",
 				y.RPS, res.Ratio, s.RPS, ex.Answer.Ratio, y.Captures))
+		}
+	case "p99open":
+		res.Ratio = y.OpenP99 / s.OpenP99
+		if res.Ratio > ex.Answer.Ratio {
+			res.Reasons = append(res.Reasons, fmt.Sprintf("under requests arriving at %.0f a second, whatever the answers, your p99 is %.1f ms, ×%.1f of the solution's %.1f ms in the same run (a fix stays within ×%.1f): some requests wait far longer than the rest. Next: make exercise-%d RATE=%.0f FLIGHT=100ms, and open the flight recorder's snapshot of a slow request",
+				openRate, 1000*y.OpenP99, res.Ratio, 1000*s.OpenP99, ex.Answer.Ratio, ex.Number, openRate))
 		}
 	case "p50":
 		res.Ratio = y.P50 / s.P50
@@ -471,7 +511,10 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 			fmt.Fprintf(w, "   %-28s %14d %14d\n", "fsync calls in the trace", y.Syncs, s.Syncs)
 		}
 		if _, ok := ex.Answer.Judge("fresh"); ok {
-			fmt.Fprintf(w, "   %-28s %12.2fs %12.2fs\n", "oldest score shown", y.Oldest, s.Oldest)
+			fmt.Fprintf(w, "   %-28s %12.2fs %12.2fs\n", "oldest extra shown (as_of)", y.Oldest, s.Oldest)
+		}
+		if ex.Answer.Metric == "p99open" {
+			fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", fmt.Sprintf("p99, open loop at %.0f/s", openRate), 1000*y.OpenP99, 1000*s.OpenP99)
 		}
 		if _, ok := ex.Answer.Judge("bounded"); ok {
 			fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p50, users in turn", 1000*y.CycleP50, 1000*s.CycleP50)
@@ -505,6 +548,8 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		switch {
 		case ex.Answer.Metric == "p50":
 			what = "the waits overlapped: median latency within reach of the solution's"
+		case ex.Answer.Metric == "p99open":
+			what = "no request waits far longer than the rest: the open-loop p99 within reach of the solution's"
 		case ex.Answer.Wait != nil:
 			what = fmt.Sprintf("%s no longer waits in %s, and throughput is within reach of the solution's", fn, waitName)
 		}

@@ -469,7 +469,10 @@ func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
 	fmt.Fprintf(b, "|  | shipped exercise | solution |\n|---|---:|---:|\n")
 	fmt.Fprintf(b, "| verdict | %s | %s |\n", verdictWord(x), verdictWord(s))
 	metric := e.Answer.Metric
-	if metric == "p50" {
+	if metric == "p99open" {
+		fmt.Fprintf(b, "| open-loop p99 at %.0f req/s, theirs / the solution's in the same run | %.1f / %.1f ms (×%.1f; a fix stays within ×%.1f) | %.1f / %.1f ms (×%.1f) |\n",
+			x.Yours.OpenRate, 1000*x.Yours.OpenP99, 1000*x.Solution.OpenP99, x.Ratio, e.Answer.Ratio, 1000*s.Yours.OpenP99, 1000*s.Solution.OpenP99, s.Ratio)
+	} else if metric == "p50" {
 		fmt.Fprintf(b, "| median latency, theirs / the solution's in the same run | %.1f / %.1f ms (×%.2f; a fix stays within ×%.2f) | %.1f / %.1f ms (×%.2f) |\n",
 			1000*x.Yours.P50, 1000*x.Solution.P50, x.Ratio, e.Answer.Ratio, 1000*s.Yours.P50, 1000*s.Solution.P50, s.Ratio)
 	} else {
@@ -504,6 +507,9 @@ func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		speed := fmt.Sprintf("throughput ×%.2f of the solution's (a fix: ×%.2f or more)", x.Ratio, e.Answer.Ratio)
 		if e.Answer.Metric == "p50" {
 			speed = fmt.Sprintf("median latency ×%.2f of the solution's (a fix: ×%.2f or less)", x.Ratio, e.Answer.Ratio)
+		}
+		if e.Answer.Metric == "p99open" {
+			speed = fmt.Sprintf("open-loop p99 ×%.1f of the solution's (a fix: ×%.1f or less)", x.Ratio, e.Answer.Ratio)
 		}
 		rows = append(rows, fmt.Sprintf("| %d | %s, %d reasons: %s | %s |", e.Number, verdictWord(x), len(x.Reasons), speed, verdictWord(s)))
 	}
@@ -674,7 +680,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 // goalText says the answer key's bench goals of e in words.
 func goalText(e catalog.Exercise) string {
 	var out []string
-	for _, what := range []string{"vs-ceiling", "flight", "vs-solution", "vs-baseline", "p50"} {
+	for _, what := range []string{"vs-ceiling", "flight", "vs-solution", "open-p99", "vs-baseline", "p50"} {
 		goal, ok := e.Answer.Goal(what)
 		if !ok {
 			continue
@@ -690,6 +696,8 @@ func goalText(e catalog.Exercise) string {
 			out = append(out, fmt.Sprintf("baseline-flight/baseline %s %.2f", op, goal.Bound))
 		case "vs-solution":
 			out = append(out, fmt.Sprintf("exercise/solution %s %.2f", op, goal.Bound))
+		case "open-p99":
+			out = append(out, fmt.Sprintf("exercise/solution open-loop p99 %s %.0f", op, goal.Bound))
 		case "vs-baseline":
 			out = append(out, fmt.Sprintf("solution/baseline %s %.2f", op, goal.Bound))
 		case "p50":

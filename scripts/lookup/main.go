@@ -5,6 +5,7 @@
 //	go run ./scripts/lookup help                 # the exercises' lines of make help
 //	go run ./scripts/lookup folder exercises 1   # exercises/01-audit-trail
 //	go run ./scripts/lookup build 1              # the environment go build needs, NAME=value a line
+//	go run ./scripts/lookup loop 5               # the loop's own settings for the exercise, NAME=value a line
 //
 // Run it from the repository's top folder. It prints one line of error
 // and exits 1 for an exercise that does not exist, with the hint to try.
@@ -27,7 +28,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N")
+		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | loop N")
 	}
 	exs, err := catalog.Read(".")
 	if err != nil {
@@ -62,8 +63,17 @@ func run(args []string) error {
 			fmt.Println(kv)
 		}
 		return nil
+	case args[0] == "loop" && len(args) == 2:
+		e, err := find(exs, args[1])
+		if err != nil {
+			return err
+		}
+		for _, kv := range e.Loop {
+			fmt.Println(kv)
+		}
+		return nil
 	}
-	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N")
+	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | loop N")
 }
 
 // find returns exercise s of exs, s as the learner typed it.
