@@ -308,6 +308,30 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 	row("latency p50 / p99, hey", "`hey.txt`", func(c *capture) string {
 		return fmt.Sprintf("%.1f / %.1f ms", 1000*c.summary.Hey.Percentiles[50], 1000*c.summary.Hey.Percentiles[99])
 	})
+	open := false
+	for _, c := range cs {
+		open = open || c.summary.OpenLoop != nil
+	}
+	if open {
+		row("open loop after it: rate, then p50 / p99 / p99.9 from each request's due time", "`openloop.json`", func(c *capture) string {
+			o := c.summary.OpenLoop
+			if o == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.0f req/s: %.1f / %.1f / %.1f ms", o.Rate, 1000*o.P50, 1000*o.P99, 1000*o.P999)
+		})
+		row("flight-recorder snapshots", "`flight-*.trace`", func(c *capture) string {
+			files, _ := filepath.Glob(filepath.Join(g.root, c.dir, "flight-*.trace"))
+			if len(files) == 0 {
+				return "none"
+			}
+			var names []string
+			for _, f := range files {
+				names = append(names, "`"+filepath.Base(f)+"`")
+			}
+			return strings.Join(names, ", ")
+		})
+	}
 	row("answers checked beside it (the standard mix): wrong", "`bodies.json`", func(c *capture) string {
 		return fmt.Sprintf("%d of %s", c.summary.Bodies.Wrong+c.summary.Bodies.TransportErrors, thousands(float64(c.summary.Bodies.Checked)))
 	})

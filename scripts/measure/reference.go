@@ -26,6 +26,9 @@ type LoopOptions struct {
 	Capture     time.Duration // the CPU, wall-clock, block and mutex captures, 1 s into the load (5 s)
 	Trace       time.Duration // the execution trace, after the captures (TRACE_SECONDS)
 	Checkers    int           // the body check's requests in flight beside hey (4)
+	// OpenRate, when set (the loop's RATE), adds an open-loop load at that
+	// rate for Duration after hey's, kept as openloop.json.
+	OpenRate float64
 }
 
 // LoopFiles are the files CaptureLoop leaves in its folder, as the loop
@@ -83,6 +86,20 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 	}
 	if p.Exited() {
 		return fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
+	}
+	if opt.OpenRate > 0 {
+		fmt.Fprintf(w, "$ openloop -url %s -rate %.0f -duration %s -o %s\n", p.App, opt.OpenRate, opt.Duration, path("openloop.json"))
+		r, err := OpenLoop(ctx, OpenLoopOptions{BaseURL: p.App, Rate: opt.OpenRate, Duration: opt.Duration})
+		if err != nil {
+			return err
+		}
+		b, _ := json.MarshalIndent(r, "", "  ")
+		if err := os.WriteFile(path("openloop.json"), append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		if p.Exited() {
+			return fmt.Errorf("the server exited during the open-loop load; its log:\n%s", tail(p.Log))
+		}
 	}
 	return nil
 }

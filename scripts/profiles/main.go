@@ -44,6 +44,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -178,7 +179,29 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if err := os.RemoveAll(dest); err != nil {
 		return err
 	}
-	p, err := measure.Start(ctx, w, bin, work)
+	// The exercise's own loop settings: an open-loop load after hey's
+	// (RATE), the flight recorder (FLIGHT), whose snapshots are kept.
+	var args []string
+	for _, kv := range e.Loop {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "RATE":
+			if opt.OpenRate, err = strconv.ParseFloat(v, 64); err != nil {
+				return fmt.Errorf("the catalog's RATE=%s: %w", v, err)
+			}
+		case "FLIGHT":
+			// One snapshot, of about the last second, small enough to commit.
+			abs, err := filepath.Abs(dest)
+			if err != nil {
+				return err
+			}
+			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "700ms", "-flight-max-bytes", fmt.Sprint(maxFile*3/4))
+		}
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return err
+	}
+	p, err := measure.Start(ctx, w, bin, work, args...)
 	if err != nil {
 		return err
 	}
@@ -190,7 +213,11 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if err := p.Stop(); err != nil {
 		return err
 	}
-	for _, f := range measure.LoopFiles {
+	flights, _ := filepath.Glob(filepath.Join(dest, "flight-*.trace"))
+	for _, f := range append(append([]string(nil), measure.LoopFiles...), flights...) {
+		if filepath.IsAbs(f) || strings.Contains(f, string(filepath.Separator)) {
+			f = filepath.Base(f)
+		}
 		fi, err := os.Stat(filepath.Join(dest, f))
 		if err != nil {
 			return err
