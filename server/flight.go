@@ -124,6 +124,9 @@ func (f *flight) snapshot(at time.Time) (string, int64, error) {
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	n, err := f.writeTo(tmp)
+	if err == nil {
+		err = tmp.Chmod(0o644) // a trace file like the others, not CreateTemp's private one
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

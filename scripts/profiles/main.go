@@ -6,7 +6,7 @@
 // program is measured as the learner's loop
 // measures it at its defaults (measure.CaptureLoop: 100 in flight for
 // 10 s, the captures 5 s long, a short trace so that each file stays
-// under 2 MiB), and beside the captures it writes:
+// under 3 MiB), and beside the captures it writes:
 //
 //	summary.txt     the loop's summary (measure.Summarize)
 //	shares.txt      the answer key's bottleneck and wait in the handlers' samples
@@ -56,7 +56,7 @@ import (
 
 // maxFile bounds each capture; maxTotal the whole of profiles/.
 const (
-	maxFile  = 2 << 20
+	maxFile  = 3 << 20
 	maxTotal = 30 << 20
 )
 
@@ -195,7 +195,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 			if err != nil {
 				return err
 			}
-			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "700ms", "-flight-max-bytes", fmt.Sprint(maxFile*3/4))
+			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "500ms", "-flight-max-bytes", fmt.Sprint(1<<20))
 		}
 	}
 	if err := os.MkdirAll(dest, 0o755); err != nil {
