@@ -43,7 +43,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -417,21 +416,6 @@ func mustAbs(p string) string {
 	return a
 }
 
-// median returns the median of v, the mean of the middle two for an even
-// count.
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[n/2]
-}
-
 func each(runs []sample, f func(sample) float64) []float64 {
 	out := make([]float64, len(runs))
 	for i, r := range runs {
@@ -466,9 +450,9 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 			for _, r := range runs {
 				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS))
 			}
-			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, median(each(runs, rps)),
-				1000*median(each(runs, func(r sample) float64 { return r.P50 })),
-				1000*median(each(runs, func(r sample) float64 { return r.P99 })),
+			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, measure.Median(each(runs, rps)),
+				1000*measure.Median(each(runs, func(r sample) float64 { return r.P50 })),
+				1000*measure.Median(each(runs, func(r sample) float64 { return r.P99 })),
 				strings.Join(rounds, " "))
 		}
 	}
@@ -484,9 +468,9 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 				q = append(q, a.runs[c][i].P99/b.runs[c][i].P99)
 				shown = append(shown, fmt.Sprintf("%.1f", q[i]))
 			}
-			line := fmt.Sprintf("%s/%s open-loop p99: ×%.1f (rounds: %s)", g.openP99.a, g.openP99.b, median(q), strings.Join(shown, " "))
+			line := fmt.Sprintf("%s/%s open-loop p99: ×%.1f (rounds: %s)", g.openP99.a, g.openP99.b, measure.Median(q), strings.Join(shown, " "))
 			if withGoals {
-				line += "; goal " + verdict(*g.openP99.goal, median(q))
+				line += "; goal " + verdict(*g.openP99.goal, measure.Median(q))
 			}
 			fmt.Fprintln(w, line)
 			continue
@@ -499,7 +483,7 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 				q = append(q, a.runs[c][i].RPS/b.runs[c][i].RPS)
 				shown = append(shown, fmt.Sprintf("%.2f", q[i]))
 			}
-			m := median(q)
+			m := measure.Median(q)
 			line := fmt.Sprintf("%s/%s throughput, %s: ×%.2f (rounds: %s)", r.a, r.b, c, m, strings.Join(shown, " "))
 			switch {
 			case r.checkClient && m > 1/clearlyFaster:
@@ -511,7 +495,7 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 		}
 		if withGoals && g.p50 != nil {
 			p := byLabel[g.p50.label]
-			v := median(each(p.runs[c], func(r sample) float64 { return r.P50 }))
+			v := measure.Median(each(p.runs[c], func(r sample) float64 { return r.P50 }))
 			fmt.Fprintf(w, "%s p50, %s: %.1f ms; goal %s\n", p.label, c, 1000*v, verdict(g.p50.goal, v))
 		}
 	}

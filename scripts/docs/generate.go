@@ -620,7 +620,7 @@ func benchRow(b *strings.Builder, shown string, r benchRound, c string) {
 	for _, x := range rs {
 		rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
 	}
-	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(median(rps)), 1000*median(p50), 1000*median(p99), len(rs))
+	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(measure.Median(rps)), 1000*measure.Median(p50), 1000*measure.Median(p99), len(rs))
 }
 
 // symptomBlock is what exercise e costs against the service without its
@@ -696,7 +696,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 			for i := range a.Rounds[cl] {
 				q = append(q, a.Rounds[cl][i].RPS/c.Rounds[cl][i].RPS)
 			}
-			ratios = append(ratios, fmt.Sprintf("%s/%s ×%.2f (%s)", p[0], p[1], median(q), cl))
+			ratios = append(ratios, fmt.Sprintf("%s/%s ×%.2f (%s)", p[0], p[1], measure.Median(q), cl))
 		}
 	}
 	if len(ratios) > 0 {
@@ -737,19 +737,6 @@ func goalText(e catalog.Exercise) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[n/2]
 }
 
 // goBenchBlock is the Go benchmarks that make profiles kept, one row per
@@ -810,9 +797,9 @@ func (g *generator) goBenchBlock(b *strings.Builder) error {
 			if u == "ns/op" {
 				continue
 			}
-			other = append(other, fmt.Sprintf("%s %s", strconv.FormatFloat(median(bn.values[u]), 'f', -1, 64), u))
+			other = append(other, fmt.Sprintf("%s %s", strconv.FormatFloat(measure.Median(bn.values[u]), 'f', -1, 64), u))
 		}
-		ns := median(bn.values["ns/op"])
+		ns := measure.Median(bn.values["ns/op"])
 		t := fmt.Sprintf("%.1f µs", ns/1000)
 		if ns >= 1e6 {
 			t = fmt.Sprintf("%.2f ms", ns/1e6)
