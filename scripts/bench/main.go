@@ -158,10 +158,15 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 		if !e.HasSolution() {
 			return fmt.Errorf("exercise %d has no solution: make bench compares it with the ceiling", only)
 		}
-		groups = append(groups, &group{
+		g := &group{
 			programs: []*program{newProgram(fmt.Sprintf("exercise-%d", only), e, "exercises"), newProgram(fmt.Sprintf("solution-%d", only), e, "solutions")},
 			ratios:   []ratio{{a: fmt.Sprintf("exercise-%d", only), b: fmt.Sprintf("solution-%d", only)}},
-		})
+		}
+		if goal, ok := e.Answer.Goal("open-p99"); ok {
+			// An exercise judged on its tail is compared on it too.
+			g.openP99 = &ratio{a: g.ratios[0].a, b: g.ratios[0].b, goal: &goal}
+		}
+		groups = append(groups, g)
 		title = "make compare-" + fmt.Sprint(only)
 		if out == "" {
 			out = filepath.Join("profiles", "local", "compare", e.Name())
