@@ -536,14 +536,41 @@ func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) erro
 			return err
 		}
 		ms = append(ms, made(m))
-		speed := fmt.Sprintf("throughput ×%.2f of the solution's (a fix: ×%.2f or more)", x.Ratio, e.Answer.Ratio)
-		if e.Answer.Metric == "p50" {
-			speed = fmt.Sprintf("median latency ×%.2f of the solution's (a fix: ×%.2f or less)", x.Ratio, e.Answer.Ratio)
+		a := e.Answer
+		speed := fmt.Sprintf("throughput ×%.2f of the solution's (a fix: ×%.2f or more)", x.Ratio, a.Ratio)
+		slow := x.Ratio < a.Ratio
+		switch a.Metric {
+		case "p50":
+			speed = fmt.Sprintf("median latency ×%.2f of the solution's (a fix: ×%.2f or less)", x.Ratio, a.Ratio)
+			slow = x.Ratio > a.Ratio
+		case "p99open":
+			speed = fmt.Sprintf("open-loop p99 ×%.1f of the solution's (a fix: ×%.1f or less)", x.Ratio, a.Ratio)
+			slow = x.Ratio > a.Ratio
 		}
-		if e.Answer.Metric == "p99open" {
-			speed = fmt.Sprintf("open-loop p99 ×%.1f of the solution's (a fix: ×%.1f or less)", x.Ratio, e.Answer.Ratio)
+		// What the FAIL rests on, from the numbers the reasons come from.
+		var on []string
+		hasWait := a.Wait != nil
+		if a.Share >= 0 && x.Yours.Judged(hasWait) > a.Share {
+			what := "the watched function"
+			if hasWait {
+				what = "the watched wait"
+			}
+			on = append(on, fmt.Sprintf("%s, %.0f%% of the handler's wall clock (a fix: %.0f%% or less)", what, 100*x.Yours.Judged(hasWait), 100*a.Share))
 		}
-		rows = append(rows, fmt.Sprintf("| %d | %s, %d reasons: %s | %s |", e.Number, verdictWord(x), len(x.Reasons), speed, verdictWord(s)))
+		if slow {
+			on = append(on, speed)
+		}
+		if n := len(x.Reasons) - len(on); n > 0 {
+			on = append(on, fmt.Sprintf("%d more", n))
+		}
+		verdict := verdictWord(x)
+		if len(on) > 0 {
+			verdict += " on " + strings.Join(on, "; ")
+		}
+		if !slow {
+			verdict += "; " + speed + ": met"
+		}
+		rows = append(rows, fmt.Sprintf("| %d | %s | %s |", e.Number, verdict, verdictWord(s)))
 	}
 	fmt.Fprintf(b, "From `make check-N` on each shipped exercise and its solution, kept by `make profiles` in `profiles/NN-slug/check-*.txt` (%s).\n\n", uniq(ms))
 	fmt.Fprintf(b, "| exercise | shipped | solution |\n|---:|---|---|\n")
