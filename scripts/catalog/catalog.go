@@ -75,7 +75,9 @@ type Answer struct {
 	// solution's, p50 at most Ratio × the solution's.
 	Ratio float64
 	// Floor is, for a p50 exercise, the least latency a request can have:
-	// the longest of the waits that the fix overlaps. Zero otherwise.
+	// the longest of the waits that the fix overlaps; for a p99open one,
+	// the p99 below which a tail is a busy machine's noise, which the
+	// check compares with when the solution's is lower. Zero otherwise.
 	Floor time.Duration
 	// Bench is the goals make bench prints beside its ratios.
 	Bench []Goal
@@ -413,12 +415,13 @@ func parseAnswer(n int, col map[string]string) (Answer, error) {
 	if (a.Metric == "rps") != (a.Ratio < 1) {
 		return a, fmt.Errorf("ratio %s for %s: want below 1 for rps (a floor), above 1 for p50 and p99open (a ceiling)", col["ratio"], a.Metric)
 	}
-	if a.Metric == "p50" {
+	switch {
+	case a.Metric == "p50" || a.Metric == "p99open":
 		if a.Floor, err = time.ParseDuration(col["floor"]); err != nil || a.Floor <= 0 {
-			return a, fmt.Errorf("floor %q: a p50 exercise needs the least latency a request can have, like 50ms", col["floor"])
+			return a, fmt.Errorf("floor %q: a %s exercise needs a floor, like 50ms (see the column's comment)", col["floor"], a.Metric)
 		}
-	} else if col["floor"] != "-" {
-		return a, fmt.Errorf("floor %q: only a p50 exercise has one; want -", col["floor"])
+	case col["floor"] != "-":
+		return a, fmt.Errorf("floor %q: only a p50 or p99open exercise has one; want -", col["floor"])
 	}
 	return a, nil
 }

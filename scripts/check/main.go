@@ -480,10 +480,13 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 				y.RPS, res.Ratio, s.RPS, ex.Answer.Ratio, y.Captures))
 		}
 	case "p99open":
-		res.Ratio = y.OpenP99 / s.OpenP99
+		// Against the larger of the solution's p99 and the answer key's
+		// floor: below the floor, a p99 is the machine's noise.
+		base := max(s.OpenP99, ex.Answer.Floor.Seconds())
+		res.Ratio = y.OpenP99 / base
 		if res.Ratio > ex.Answer.Ratio {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("under requests arriving at %.0f a second, whatever the answers, your p99 is %.1f ms, ×%.1f of the solution's %.1f ms in the same run (a fix stays within ×%.1f): some requests wait far longer than the rest. Next: make exercise-%d RATE=%.0f FLIGHT=100ms, and open the flight recorder's snapshot of a slow request",
-				openRate, 1000*y.OpenP99, res.Ratio, 1000*s.OpenP99, ex.Answer.Ratio, ex.Number, openRate))
+			res.Reasons = append(res.Reasons, fmt.Sprintf("under requests arriving at %.0f a second, whatever the answers, your p99 is %.1f ms, against the solution's %.1f ms in the same run: ×%.1f of the larger of it and %s (a fix stays within ×%.1f): some requests wait far longer than the rest. Next: make exercise-%d RATE=%.0f FLIGHT=100ms, and open the flight recorder's snapshot of a slow request",
+				openRate, 1000*y.OpenP99, 1000*s.OpenP99, res.Ratio, ex.Answer.Floor, ex.Answer.Ratio, ex.Number, openRate))
 		}
 	case "p50":
 		res.Ratio = y.P50 / s.P50
