@@ -19,7 +19,7 @@ help: ## list the targets
 	@printf '  %-16s your fix of exercise N, judged against the solution: PASS or FAIL\n' 'check-N'
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@printf 'Settings: make exercise-0 CONCURRENCY=50 DURATION=15s PORT=9090 DEBUG_PORT=7070 USERS=10000 RATE=2000 FLIGHT=100ms OUT_ROOT=profiles/local/mine\n'
-	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50;  make check-1 CHECK_DIR=path/to/your/copy;  make check-1 EXPLAIN=1 (names the watched function: a spoiler)\n'
+	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50 CLIENT=wrk;  make check-1 CHECK_DIR=path/to/your/copy;  make check-1 EXPLAIN=1 (names the watched function: a spoiler)\n'
 
 exercise-%:
 	@scripts/loop.sh exercises $*
@@ -54,7 +54,7 @@ bench: ## the service against a ceiling, and each exercise against its solution,
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/bench && $(BIN)/bench $(BENCH_FLAGS)
 
-profiles: ## regenerate the reference captures, flame graphs, check and bench runs in profiles/ (about 20 min), then make docs
+profiles: ## regenerate the reference captures, flame graphs, check and bench runs in profiles/ (tens of minutes), then make docs
 	@$(note_sqlite)
 	@go build -o $(BIN)/ ./scripts/profiles && $(BIN)/profiles
 	@$(MAKE) --no-print-directory docs
