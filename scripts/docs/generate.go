@@ -675,6 +675,10 @@ func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
 	fmt.Fprintf(b, "\nand from the reference run of `make exercise-%d` (`profiles/%s/exercise/`: `hey.txt`, `fgprof.pprof`; %s): %s req/s, p50 %.1f ms, p99 %.1f ms, with %.1f of the %d requests in flight inside the handler on average.\n",
 		e.Number, e.Name(), made(x.machine), thousands(x.summary.Hey.RPS), 1000*x.summary.Hey.Percentiles[50], 1000*x.summary.Hey.Percentiles[99],
 		float64(x.summary.Wall.Focused)/float64(x.wall.DurationNanos), x.summary.Concurrency+x.summary.Bodies.Concurrency)
+	if o := x.summary.OpenLoop; o != nil {
+		fmt.Fprintf(b, "After hey, the same run's open loop (`openloop.json`) sent %d of %d requests due at %.0f a second: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms, each from the moment its request was due.\n",
+			o.Sent, o.Intended, o.Rate, 1000*o.P50, 1000*o.P99, 1000*o.P999, 1000*o.Max)
+	}
 	return nil
 }
 
