@@ -19,14 +19,16 @@ import (
 // slowID is the user whose page the tests' step holds for slowFor.
 const (
 	slowID  = 7
-	slowFor = 300 * time.Millisecond
+	slowFor = 600 * time.Millisecond
 )
 
 // flightApp serves an app whose step holds user slowID's page for slowFor,
-// with the flight recorder on at 100 ms, writing into dir.
+// with the flight recorder on at half of it (far above what a fast
+// request takes, even under the race detector on a busy machine),
+// writing into dir.
 func flightApp(t *testing.T, dir string, cooldown time.Duration) *App {
 	return newTestApp(t, func(c *Config) {
-		c.Flight.Slow = 100 * time.Millisecond
+		c.Flight.Slow = slowFor / 2
 		c.Flight.Cooldown = cooldown
 		c.Flight.Dir = dir
 		c.Steps = []Step{{Name: "extras", Run: func(ctx context.Context, p *Page) error {
