@@ -21,6 +21,15 @@ import (
 	"github.com/slowpath/slowpath/server"
 )
 
+// The patterns the blocks read machine.txt files and READMEs with.
+var (
+	concurrentRE = regexp.MustCompile(`(\d+) concurrent`) // machine.txt's command: hey's requests in flight
+	coresRE      = regexp.MustCompile(`^(\d+) cores`)     // machine.txt's machine
+	traceRE      = regexp.MustCompile(`trace (\S+?)\)`)   // machine.txt's command: the trace's length
+	codeSpan     = regexp.MustCompile("`[^`]*`")          // a README's inline code, whose "?" asks nothing
+	anyFrame     = regexp.MustCompile(`.`)                // every sample of a profile
+)
+
 const (
 	beginPrefix = "<!-- make docs: "
 	beginSuffix = " -->"
@@ -159,7 +168,7 @@ func (g *generator) capture(dir string) (*capture, error) {
 		return nil, err
 	}
 	conc := 100
-	if m := regexp.MustCompile(`(\d+) concurrent`).FindStringSubmatch(c.machine["command"]); m != nil {
+	if m := concurrentRE.FindStringSubmatch(c.machine["command"]); m != nil {
 		conc, _ = strconv.Atoi(m[1])
 	}
 	if c.summary, err = measure.Summarize(io.Discard, filepath.Join(g.root, dir), dir, conc); err != nil {
@@ -359,7 +368,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 			if err != nil {
 				return "-"
 			}
-			return first(measure.TopFunctions(p, regexp.MustCompile(`.`)))
+			return first(measure.TopFunctions(p, anyFrame))
 		})
 	}
 	a := e.Answer
@@ -426,7 +435,7 @@ func first(s measure.Shares) string {
 
 // cores is the machine's cores, from machine.txt.
 func cores(c *capture) int {
-	if m := regexp.MustCompile(`^(\d+) cores`).FindStringSubmatch(c.machine["machine"]); m != nil {
+	if m := coresRE.FindStringSubmatch(c.machine["machine"]); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n
 	}
@@ -442,7 +451,7 @@ func coresText(c *capture) string {
 
 // traceLength is the trace's length as make profiles asked for it.
 func traceLength(c *capture) string {
-	if m := regexp.MustCompile(`trace (\S+?)\)`).FindStringSubmatch(c.machine["command"]); m != nil {
+	if m := traceRE.FindStringSubmatch(c.machine["command"]); m != nil {
 		return m[1]
 	}
 	return "the trace"
@@ -895,7 +904,7 @@ func (g *generator) load(e catalog.Exercise) (exerciseLoad, error) {
 			break
 		}
 		l.words += len(strings.Fields(t))
-		l.questions += strings.Count(regexp.MustCompile("`[^`]*`").ReplaceAllString(t, ""), "?")
+		l.questions += strings.Count(codeSpan.ReplaceAllString(t, ""), "?")
 	}
 	if e.HasSolution() {
 		cmd := exec.CommandContext(g.ctx, "git", "diff", "--no-index", "--numstat", "--", e.Folder("exercises"), e.Folder("solutions"))

@@ -88,7 +88,7 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 		return fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
 	}
 	if opt.OpenRate > 0 {
-		fmt.Fprintf(w, "$ openloop -url %s -rate %.0f -duration %s -o %s\n", p.App, opt.OpenRate, opt.Duration, path("openloop.json"))
+		fmt.Fprintf(w, "$ go run ./scripts/openloop -url %s -rate %.0f -duration %s -o %s   (in this process: measure.OpenLoop)\n", p.App, opt.OpenRate, opt.Duration, path("openloop.json"))
 		r, err := OpenLoop(ctx, OpenLoopOptions{BaseURL: p.App, Rate: opt.OpenRate, Duration: opt.Duration})
 		if err != nil {
 			return err

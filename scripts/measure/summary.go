@@ -162,26 +162,6 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 			port++
 		}
 	}
-	for i, f := range append([]string{path("trace.out")}, flights...) {
-		if w == io.Discard {
-			break // nobody reads the text: the numbers need no trace parsed
-		}
-		if _, err := os.Stat(f); err != nil {
-			continue
-		}
-		v, err := ReadTasks(f)
-		if err != nil {
-			fmt.Fprintf(w, "\n(the tasks of %s cannot be read: %v)\n", f, err)
-			continue
-		}
-		n := 3
-		if i > 0 {
-			n = 1
-		}
-		fmt.Fprintf(w, "\nThe slowest requests of %s, as text (go run ./scripts/tasks %s; go tool trace shows them under User-defined tasks)\n", f, f)
-		v.Print(w, n)
-	}
-
 	if bodies.Checked == 0 {
 		fmt.Fprintf(w, "\n!! No answer's body was checked (see %s): the numbers above may measure a broken server.\n", path("bodies.txt"))
 		return s, nil
@@ -248,4 +228,29 @@ func cell(top []FuncShare, i int) string {
 		name = name[:20] + "…" + name[len(name)-23:]
 	}
 	return fmt.Sprintf("%5.1f%%  %s", 100*top[i].Share, name)
+}
+
+// WriteTasks writes the text view of the slowest requests (ReadTasks) of
+// the run in dir: three of its trace.out, one of each flight-recorder
+// snapshot. The loop's summary and the reference summaries end with it;
+// it parses every trace, so tools that want only Summarize's numbers
+// leave it out.
+func WriteTasks(w io.Writer, dir string) {
+	flights, _ := filepath.Glob(filepath.Join(dir, "flight-*.trace"))
+	for i, f := range append([]string{filepath.Join(dir, "trace.out")}, flights...) {
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		v, err := ReadTasks(f)
+		if err != nil {
+			fmt.Fprintf(w, "\n(the tasks of %s cannot be read: %v)\n", f, err)
+			continue
+		}
+		n := 3
+		if i > 0 {
+			n = 1
+		}
+		fmt.Fprintf(w, "\nThe slowest requests of %s, as text (go run ./scripts/tasks %s; go tool trace shows them under User-defined tasks)\n", f, f)
+		v.Print(w, n)
+	}
 }

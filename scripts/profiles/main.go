@@ -213,11 +213,12 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if err := p.Stop(); err != nil {
 		return err
 	}
+	kept := append([]string(nil), measure.LoopFiles...)
 	flights, _ := filepath.Glob(filepath.Join(dest, "flight-*.trace"))
-	for _, f := range append(append([]string(nil), measure.LoopFiles...), flights...) {
-		if filepath.IsAbs(f) || strings.Contains(f, string(filepath.Separator)) {
-			f = filepath.Base(f)
-		}
+	for _, f := range flights {
+		kept = append(kept, filepath.Base(f))
+	}
+	for _, f := range kept {
 		fi, err := os.Stat(filepath.Join(dest, f))
 		if err != nil {
 			return err
@@ -234,6 +235,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if !s.Right {
 		return fmt.Errorf("wrong answers under load (see %s/summary.txt):\n%s", dest, summary.String())
 	}
+	measure.WriteTasks(&summary, dest)
 	if err := os.WriteFile(filepath.Join(dest, "summary.txt"), []byte(strings.TrimLeft(summary.String(), "\n")), 0o644); err != nil {
 		return err
 	}

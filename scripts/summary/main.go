@@ -34,6 +34,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "summary:", err)
 		os.Exit(1)
 	}
+	measure.WriteTasks(os.Stdout, *dir)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {

@@ -71,7 +71,7 @@ type PriceList struct {
 // The fetch runs without the lock: it takes as long as the pricing
 // service does (300 ms by default), and a page that waited for the lock
 // meanwhile would wait for the fetch. Only the swap of the new list for
-// the old holds the lock, for a few nanoseconds. One goroutine refreshes
+// the old holds the lock: two assignments, no I/O. One goroutine refreshes
 // at a time (keepFresh's, or setup's before it), so two fetches never
 // race to swap.
 func (p *PriceList) refresh(ctx context.Context) error {
