@@ -4,7 +4,8 @@
 #
 # It builds and starts the program, shows one answer's headers, loads it
 # with go tool hey while it captures a CPU profile, a wall-clock profile
-# (fgprof), block and mutex profiles and an execution trace, checks the
+# (fgprof), block, mutex and allocation profiles and an execution trace,
+# reads the program's own numbers (/debug/vars) before and after, checks the
 # answers' bodies, stops the server and prints a summary. Every command it
 # runs is printed first, so you can run it yourself.
 #
@@ -96,6 +97,7 @@ run curl -sS -i "$app/users/42" | tee "$out/headers.txt"
 
 say ""
 say "== 3. Load: $conc concurrent for ${dur}s; captures while it runs =="
+run curl -fsS -o "$out/vars-before.json" "$debug/debug/vars" # the program's own numbers, before the load
 bg "$out/hey.txt" go tool hey -z "${dur}s" -c "$conc" "$app/users/42"
 hey_pid=$BG_PID
 bg "$out/bodies.txt" "$out/bin/bodies" -url "$app" -users "$users" -c 4 -duration "$(( dur - 1 ))s" -o "$out/bodies.json"
@@ -106,6 +108,7 @@ bg "$out/cpu.log" curl -fsS --max-time "$maxtime" -o "$out/cpu.pprof" "$debug/de
 bg "$out/fgprof.log" curl -fsS --max-time "$maxtime" -o "$out/fgprof.pprof" "$debug/debug/fgprof?seconds=$capture"; caps+=("$BG_PID")
 bg "$out/block.log" curl -fsS --max-time "$maxtime" -o "$out/block.pprof" "$debug/debug/pprof/block?seconds=$capture"; caps+=("$BG_PID")
 bg "$out/mutex.log" curl -fsS --max-time "$maxtime" -o "$out/mutex.pprof" "$debug/debug/pprof/mutex?seconds=$capture"; caps+=("$BG_PID")
+bg "$out/allocs.log" curl -fsS --max-time "$maxtime" -o "$out/allocs.pprof" "$debug/debug/pprof/allocs?seconds=$capture"; caps+=("$BG_PID")
 failed=0
 for p in "${caps[@]}"; do wait "$p" || failed=1; done
 kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
@@ -116,6 +119,11 @@ if [ $failed = 1 ]; then
   kill -0 "$SERVER_PID" 2>/dev/null || server_died "$out/server.log"
   cat "$out"/*.log >&2
   die "a capture failed (see above)"
+fi
+sleep 1 # the load is over: its connections' goroutines end
+run curl -fsS -o "$out/vars-after.json" "$debug/debug/vars" || server_died "$out/server.log"
+if [[ " ${buildenv[*]} " == *goroutineleakprofile* ]]; then
+  run curl -fsS -o "$out/goroutineleak.pprof" "$debug/debug/pprof/goroutineleak" || die "no goroutine leak profile (see above)"
 fi
 
 if [ -n "${RATE:-}" ]; then

@@ -29,6 +29,7 @@ type App struct {
 	appLn    net.Listener
 	debugLn  net.Listener
 	inflight atomic.Int64 // requests inside ServeHTTP
+	requests atomic.Int64 // requests that entered ServeHTTP
 	flight   *flight      // the flight recorder, nil when off
 }
 
@@ -97,13 +98,31 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.flight = newFlight(cfg.Flight, log)
 	}
 	a.debugSrv = &http.Server{
-		Handler:           debugHandler(a.flight),
+		Handler:           debugHandler(a.flight, newVars(append(a.metrics(), cfg.Metrics...))),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ok = true
 	return a, nil
+}
+
+// builtinMetrics are the names of the app's own metrics, which a
+// Config's may not take.
+var builtinMetrics = []string{"requests_total", "requests_in_flight", "db_wait_count_total", "db_wait_seconds_total", "db_in_use", "db_open"}
+
+// metrics are the app's own numbers for /debug/vars: its requests, and
+// the users store's pool (database/sql's DBStats).
+func (a *App) metrics() []Metric {
+	db := a.store.DB()
+	return []Metric{
+		{"requests_total", "requests the app listener has received", func() float64 { return float64(a.requests.Load()) }},
+		{"requests_in_flight", "requests being handled now", func() float64 { return float64(a.inflight.Load()) }},
+		{"db_wait_count_total", "users store: times a query waited for one of the pool's connections (sql.DBStats.WaitCount)", func() float64 { return float64(db.Stats().WaitCount) }},
+		{"db_wait_seconds_total", "users store: seconds queries waited for a connection, summed (sql.DBStats.WaitDuration)", func() float64 { return db.Stats().WaitDuration.Seconds() }},
+		{"db_in_use", "users store: connections in use now (sql.DBStats.InUse)", func() float64 { return float64(db.Stats().InUse) }},
+		{"db_open", "users store: connections open now, of at most -db-conns (sql.DBStats.OpenConnections)", func() float64 { return float64(db.Stats().OpenConnections) }},
+	}
 }
 
 func isLoopback(addr net.Addr) bool {
@@ -126,6 +145,7 @@ func (a *App) Store() *Store { return a.store }
 // answered with 500, or, if the answer had already begun, by aborting the
 // connection so the client cannot take a cut body for a whole one.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.requests.Add(1)
 	a.inflight.Add(1)
 	defer a.inflight.Add(-1)
 	if a.flight != nil {

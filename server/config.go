@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 )
+
+// metricName is what a Metric's name must look like.
+var metricName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Config is everything New needs: addresses, store, timeouts, profiling
 // rates, and the seam through which an exercise or a solution plugs its own
@@ -49,6 +53,9 @@ type Config struct {
 	// Steps run in GET /users/{id} after the database lookup and before
 	// rendering, each timed, labelled and traced under its name.
 	Steps []Step
+	// Metrics are the program's own numbers, served at /debug/vars on the
+	// debug listener beside the runtime's and the app's (see Metric).
+	Metrics []Metric
 	// Closers run once at shutdown, after in-flight requests have finished
 	// and in reverse order, with a context that ends at the shutdown
 	// timeout: a buffered writer flushes here.
@@ -111,6 +118,19 @@ func (c *Config) validate() error {
 	}
 	if len(c.Steps)+4 > maxSteps {
 		return fmt.Errorf("%d steps: at most %d fit beside parse, db and render", len(c.Steps), maxSteps-4)
+	}
+	names := map[string]bool{}
+	for _, m := range builtinMetrics {
+		names[m] = true
+	}
+	for _, m := range runtimeMetrics {
+		names[m.name] = true
+	}
+	for _, m := range c.Metrics {
+		if !metricName.MatchString(m.Name) || names[m.Name] || m.Value == nil {
+			return fmt.Errorf("metric %q: want a unique lower-case name of letters, digits and _, and a Value", m.Name)
+		}
+		names[m.Name] = true
 	}
 	if c.Logger == nil {
 		return fmt.Errorf("no Logger: start from DefaultConfig")

@@ -20,13 +20,21 @@ import (
 //	/debug/fgprof          wall-clock profile of every goroutine (?seconds=N)
 //	/debug/flight          the flight recorder's window now, for go tool trace
 //	                       (a 404 when it is off: see FlightConfig)
-func DebugHandler() http.Handler { return debugHandler(nil) }
+//	/debug/vars            the program's numbers now, as JSON: the runtime's
+//	                       (goroutines, allocations, GC CPU), and the app's
+//	                       and the exercise's (see Metric)
+//
+// A program built with GOEXPERIMENT=goroutineleakprofile also serves
+// /debug/pprof/goroutineleak: the goroutines blocked forever, on a
+// channel or a lock that nothing running can reach.
+func DebugHandler() http.Handler { return debugHandler(nil, newVars(nil)) }
 
 // debugHandler is DebugHandler, with the app's flight recorder (nil when
-// off) behind /debug/flight.
-func debugHandler(f *flight) http.Handler {
+// off) behind /debug/flight and its metrics behind /debug/vars.
+func debugHandler(f *flight, v *vars) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/debug/flight", f)
+	mux.Handle("/debug/vars", v)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

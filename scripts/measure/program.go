@@ -3,6 +3,7 @@ package measure
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -201,6 +202,14 @@ type LoadOptions struct {
 	// in flight when it shuts down: what a close hook must not lose. The
 	// load then ends when the program has exited.
 	StopUnderLoad bool
+	// Settle is how long Measure waits after the load before it reads the
+	// program's numbers once more (vars-after.json): time for the
+	// goroutines of the load's connections to end.
+	Settle time.Duration
+	// Leaks, once the program has settled, captures its goroutine leak
+	// profile (goroutineleak.pprof; a program built with
+	// GOEXPERIMENT=goroutineleakprofile serves it).
+	Leaks bool
 }
 
 // Measurement is what one load of a program found.
@@ -209,6 +218,13 @@ type Measurement struct {
 	CPU   *profile.Profile // /debug/pprof/profile during the load
 	Wall  *profile.Profile // /debug/fgprof during the load
 	Trace string           // the execution trace's file, when LoadOptions.Trace asked for one
+	// Vars is what the program said at /debug/vars before the load and,
+	// LoadOptions.Settle after it, after (vars-before.json,
+	// vars-after.json); After is nil when Measure stopped the program.
+	Vars VarsChange
+	// Leaked is how many goroutines the leak profile found blocked
+	// forever, when LoadOptions.Leaks asked for it.
+	Leaked int64
 	// Stopped says that Measure stopped the program (StopUnderLoad);
 	// StopErr is what Stop said.
 	Stopped bool
@@ -227,6 +243,10 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	}
 	if opt.Mix == (Mix{}) {
 		opt.Mix = StandardMix()
+	}
+	var err error
+	if m.Vars.Before, err = fetchVars(ctx, w, p, filepath.Join(dir, "vars-before.json")); err != nil {
+		return m, err
 	}
 	fmt.Fprintf(w, "   load: %d requests in flight for %s, every answer's body checked; mix: %s\n", opt.Concurrency, opt.Duration, opt.Mix)
 	loadCtx, cancel := context.WithTimeout(ctx, opt.Duration)
@@ -265,7 +285,40 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	if p.Exited() {
 		return m, fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
 	}
+	if opt.Settle > 0 {
+		fmt.Fprintf(w, "$ sleep %g   # the load is over: let its connections' goroutines end\n", opt.Settle.Seconds())
+		select {
+		case <-time.After(opt.Settle):
+		case <-ctx.Done():
+			return m, ctx.Err()
+		}
+	}
+	if m.Vars.After, err = fetchVars(ctx, w, p, filepath.Join(dir, "vars-after.json")); err != nil {
+		return m, err
+	}
+	if opt.Leaks {
+		leaks, err := Capture(ctx, w, p.Debug+"/debug/pprof/goroutineleak", filepath.Join(dir, "goroutineleak.pprof"))
+		if err != nil {
+			return m, fmt.Errorf("the goroutine leak profile (is the program built with GOEXPERIMENT=goroutineleakprofile?): %w", err)
+		}
+		for _, s := range leaks.Sample {
+			m.Leaked += s.Value[0]
+		}
+	}
 	return m, nil
+}
+
+// fetchVars saves the program's /debug/vars into path and parses it.
+func fetchVars(ctx context.Context, w io.Writer, p *Program, path string) (server.Vars, error) {
+	b, err := Fetch(ctx, w, p.Debug+"/debug/vars", path)
+	if err != nil {
+		return nil, err
+	}
+	var v server.Vars
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
 }
 
 // Fetch saves what url answers into path, printing the curl command that
@@ -302,6 +355,7 @@ var captureURLs = map[string]string{
 	"fgprof.pprof": "/debug/fgprof?seconds=%d",
 	"block.pprof":  "/debug/pprof/block?seconds=%d",
 	"mutex.pprof":  "/debug/pprof/mutex?seconds=%d",
+	"allocs.pprof": "/debug/pprof/allocs?seconds=%d",
 }
 
 // CaptureAll captures the profiles saved as files (cpu.pprof,

@@ -31,6 +31,13 @@ type Summary struct {
 	// OpenLoop is the open-loop load that ran after hey, when the loop had
 	// a RATE (openloop.json); nil when none ran.
 	OpenLoop *OpenLoopReport `json:"open_loop,omitempty"`
+	// Vars is what the program said about itself at /debug/vars before
+	// the load and a second after it (vars-before.json, vars-after.json);
+	// nil when the folder has neither.
+	Vars *VarsChange `json:"vars,omitempty"`
+	// Leaked is how many goroutines the leak profile (goroutineleak.pprof)
+	// found blocked forever, -1 when the folder has none.
+	Leaked int64 `json:"leaked"`
 	// Right is true when answers were checked and none was wrong or missing.
 	Right bool `json:"right"`
 }
@@ -105,6 +112,22 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 		writeLoads(w, conc, hey, o)
 	}
 
+	before, errB := ReadVarsFile(path("vars-before.json"))
+	after, errA := ReadVarsFile(path("vars-after.json"))
+	if errB == nil && errA == nil {
+		s.Vars = &VarsChange{Before: before, After: after}
+		fmt.Fprintf(w, "\nThe program's own numbers (%s: before the load, and a second after it; curl it yourself)\n", "/debug/vars")
+		WriteVars(w, *s.Vars)
+	}
+	s.Leaked = -1
+	if leaks, err := ReadProfile(path("goroutineleak.pprof")); err == nil {
+		s.Leaked = 0
+		for _, smp := range leaks.Sample {
+			s.Leaked += smp.Value[0]
+		}
+		fmt.Fprintf(w, "  goroutine leak profile (goroutineleak.pprof, a second after the load): %d goroutines blocked forever\n", s.Leaked)
+	}
+
 	s.CPU = TopFunctions(cpu, server.HandlerFrames)
 	s.Wall = TopFunctions(wall, server.HandlerFrames)
 	cs, ws := s.CPU, s.Wall
@@ -146,6 +169,7 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 	port := 8081
 	for _, c := range []struct{ file, tool string }{
 		{"cpu.pprof", "pprof"}, {"fgprof.pprof", "pprof"}, {"block.pprof", "pprof"}, {"mutex.pprof", "pprof"}, {"trace.out", "trace"},
+		{"allocs.pprof", "pprof"}, {"goroutineleak.pprof", "pprof"},
 	} {
 		if _, err := os.Stat(path(c.file)); err != nil {
 			fmt.Fprintf(w, "  (no %s)\n", c.file)

@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/servertest"
+)
+
+// TestVarsCountWhatHappened loads the app and reads /debug/vars before
+// and after: the requests, allocations and a program's own metric must
+// have grown by what the load did, and the goroutines be counted.
+func TestVarsCountWhatHappened(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config()
+	var calls float64
+	cfg.Metrics = []server.Metric{{Name: "test_calls_total", Help: "calls", Value: func() float64 { calls++; return calls }}}
+	app := servertest.Start(t, cfg)
+	ctx := context.Background()
+	debug := "http://" + app.DebugAddr().String()
+	before, err := server.ReadVars(ctx, debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	for i := 1; i <= n; i++ {
+		resp, err := http.Get(fmt.Sprintf("http://%s/users/%d", app.Addr(), i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	after, err := server.ReadVars(ctx, debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after.Get("requests_total") - before.Get("requests_total"); d != n {
+		t.Errorf("requests_total grew by %v over %d requests", d, n)
+	}
+	if d := after.Get("heap_alloc_objects_total") - before.Get("heap_alloc_objects_total"); d < n {
+		t.Errorf("heap_alloc_objects_total grew by %v over %d requests, each of which allocates", d, n)
+	}
+	if after.Get("goroutines") < 2 || after.Get("cpu_seconds_total") <= 0 {
+		t.Errorf("goroutines %v, cpu_seconds_total %v: the runtime's metrics are not read", after.Get("goroutines"), after.Get("cpu_seconds_total"))
+	}
+	if before.Get("test_calls_total") != 1 || after.Get("test_calls_total") != 2 || after["test_calls_total"].Help != "calls" {
+		t.Errorf("the program's own metric: %+v then %+v, want 1 then 2, read at each request", before["test_calls_total"], after["test_calls_total"])
+	}
+	for _, name := range []string{"db_wait_count_total", "db_open", "gc_cpu_seconds_total"} {
+		if !after.Has(name) {
+			t.Errorf("no %s in /debug/vars", name)
+		}
+	}
+}
+
+// TestMetricNamesAreChecked: a name that clashes with the app's, or that
+// is not a plain lower-case name, is refused at New.
+func TestMetricNamesAreChecked(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"requests_total", "goroutines", "Shop-Queries", ""} {
+		cfg := servertest.Config()
+		cfg.Metrics = []server.Metric{{Name: name, Value: func() float64 { return 0 }}}
+		if app, err := server.New(context.Background(), cfg); err == nil {
+			app.Store().Close()
+			t.Errorf("New took a metric named %q", name)
+		}
+	}
+}
