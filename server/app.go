@@ -30,6 +30,7 @@ type App struct {
 	debugLn  net.Listener
 	inflight atomic.Int64 // requests inside ServeHTTP
 	requests atomic.Int64 // requests that entered ServeHTTP
+	pages    atomic.Int64 // answers with status 200
 	flight   *flight      // the flight recorder, nil when off
 }
 
@@ -109,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 // builtinMetrics are the names of the app's own metrics, which a
 // Config's may not take.
-var builtinMetrics = []string{"requests_total", "requests_in_flight", "db_wait_count_total", "db_wait_seconds_total", "db_in_use", "db_open"}
+var builtinMetrics = []string{"requests_total", "pages_total", "requests_in_flight", "db_wait_count_total", "db_wait_seconds_total", "db_in_use", "db_open"}
 
 // metrics are the app's own numbers for /debug/vars: its requests, and
 // the users store's pool (database/sql's DBStats).
@@ -117,6 +118,7 @@ func (a *App) metrics() []Metric {
 	db := a.store.DB()
 	return []Metric{
 		{"requests_total", "requests the app listener has received", func() float64 { return float64(a.requests.Load()) }},
+		{"pages_total", "answers with status 200: pages shown", func() float64 { return float64(a.pages.Load()) }},
 		{"requests_in_flight", "requests being handled now", func() float64 { return float64(a.inflight.Load()) }},
 		{"db_wait_count_total", "users store: times a query waited for one of the pool's connections (sql.DBStats.WaitCount)", func() float64 { return float64(db.Stats().WaitCount) }},
 		{"db_wait_seconds_total", "users store: seconds queries waited for a connection, summed (sql.DBStats.WaitDuration)", func() float64 { return db.Stats().WaitDuration.Seconds() }},
@@ -170,23 +172,33 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(rw, http.StatusInternalServerError, "internal error")
 	}()
 	a.handler.ServeHTTP(rw, r)
+	if rw.code == http.StatusOK {
+		a.pages.Add(1)
+	}
 }
 
 // statusWriter remembers whether the answer has begun.
 type statusWriter struct {
 	http.ResponseWriter
 	wroteHeader bool
+	code        int // the status sent, once the answer began
 }
 
 // WriteHeader passes the status on and remembers that the answer began;
 // an invalid code panics underneath and leaves the answer unbegun.
 func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
+	if !w.wroteHeader && code >= 200 {
+		w.code = code
+	}
 	w.wroteHeader = true
 }
 
 // Write passes the body on and remembers that the answer began.
 func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.code = http.StatusOK
+	}
 	w.wroteHeader = true
 	return w.ResponseWriter.Write(b)
 }

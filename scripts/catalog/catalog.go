@@ -93,14 +93,31 @@ type Answer struct {
 // "fresh=-FLAG" (with the program's validity flag FLAG at 1s, no page
 // shows an extra whose as_of is older), "bounded=-FLAG" (with the
 // program's memory budget FLAG at 100 entries, a load over 1,000 users in
-// turn is no faster than the solution's: nothing more is kept).
+// turn is no faster than the solution's: nothing more is kept),
+// "quota=N" (the shop's database pool opens at most N connections, the
+// quota its DBAs give the program).
+//
+// Four more judge the bottleneck itself, from the program's own numbers
+// (/debug/vars), and the exercise as shipped fails them: "reuse" (the
+// downstream accepts few new connections per 1,000 requests), "queries"
+// (a page makes about one query to the shop's database, and waits little
+// for a pooled connection), "allocs" (a request allocates no more than
+// twice the solution's objects and bytes, and the GC's share of the CPU
+// stays near the solution's), "leaks" (after the load, the goroutines are
+// back near their number before it, and the goroutine leak profile is
+// empty). ClassJudges lists them.
 type Judge struct {
 	Name string
 	Arg  string // "" when the judge takes none
 }
 
 // Judges is every judge the check knows, and whether it takes an argument.
-var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "bounded": true}
+var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "bounded": true, "quota": true,
+	"reuse": false, "queries": false, "allocs": false, "leaks": false}
+
+// ClassJudges are the judges of a bottleneck's class, which the exercise
+// as shipped must fail and its solution pass.
+var ClassJudges = map[string]bool{"reuse": true, "queries": true, "allocs": true, "leaks": true}
 
 // Judge returns the exercise's judge called name, if it has one.
 func (a Answer) Judge(name string) (Judge, bool) {

@@ -45,6 +45,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -163,6 +164,9 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	if _, ok := ex.Answer.Judge("lines"); ok { // requests in flight at the shutdown
 		opt.StopUnderLoad = true
 	}
+	if _, ok := ex.Answer.Judge("leaks"); ok { // what the load left behind
+		opt.Settle, opt.Leaks = leaksSettle, true
+	}
 	fmt.Fprintf(w, "\n3. Load yours, then the solution, the same way\n")
 	if res.Yours, err = measureOne(ctx, ex, yoursBin, dir, filepath.Join(out, "yours"), opt); err != nil {
 		if ctx.Err() != nil {
@@ -278,6 +282,18 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		side.WaitWall = measure.CumShareUnder(m.Wall, server.HandlerFrames, a.Wait, a.Bottleneck)
 		side.WaitCPU = measure.CumShareUnder(m.CPU, server.HandlerFrames, a.Wait, a.Bottleneck)
 	}
+	if v := m.Vars; v.After != nil {
+		side.ConnsPer1000 = 1000 * v.PerRequest("downstream_conns_total")
+		if pages := v.Delta("pages_total"); pages > 0 {
+			side.QueriesPerPage = v.Delta("shop_queries_total") / pages
+			side.PoolWaitMS = 1000 * v.Delta("shop_wait_seconds_total") / pages
+		}
+		side.MaxOpen = v.After.Get("shop_max_open")
+		side.AllocBytes, side.AllocObjects = v.PerRequest("heap_alloc_bytes_total"), v.PerRequest("heap_alloc_objects_total")
+		side.GCShare = v.GCShare()
+		side.GoroutinesBefore, side.GoroutinesAfter = v.Before.Get("goroutines"), v.After.Get("goroutines")
+		side.Leaked = m.Leaked
+	}
 	side.Samples = measure.TopFunctions(m.Wall, server.HandlerFrames).Samples
 	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
@@ -382,6 +398,22 @@ const (
 	// program serves, long enough for a stall every 2 s to come three times.
 	openRate = 400.0
 	openFor  = 6 * time.Second
+	// The judges of a bottleneck's class. reuse: new connections to the
+	// downstream per 1,000 requests (a pool that keeps one per request in
+	// flight opens 50 in a load of tens of thousands). queries: queries per
+	// page, and the time a page may wait for a pooled connection, beyond
+	// twice the solution's. allocs: how many times the solution's
+	// allocations per request, and the GC's share of the CPU below which
+	// the GC is no matter. leaks: how long the load's goroutines get to
+	// end, and how many more than the solution's may be left then (its
+	// pools' idle connections keep goroutines of their own).
+	reuseMax     = 25.0
+	queriesMax   = 1.5
+	poolWaitMin  = 0.5 // ms
+	allocsMax    = 2.0
+	gcShareMin   = 0.10
+	leaksSettle  = time.Second
+	leaksLeftMax = 100.0
 )
 
 // asOf finds the as_of time of the first extra of a page that has one.
@@ -472,6 +504,48 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %d, under a load over %d users in turn your program answered with a median of %.1f ms against the solution's %.1f ms: it serves from memory more users than %s allows, so its memory grows with the users it sees. Next: bound what it keeps",
 			j.Arg, boundedKeep, 10*boundedKeep, 1000*y.CycleP50, 1000*s.CycleP50, j.Arg))
 	}
+	fail := func(judge, reason string, args ...any) {
+		res.Reasons = append(res.Reasons, fmt.Sprintf(reason, args...))
+		if !slices.Contains(res.Failed, judge) {
+			res.Failed = append(res.Failed, judge)
+		}
+	}
+	if _, ok := a.Judge("reuse"); ok && y.ConnsPer1000 > reuseMax {
+		fail("reuse", "the downstream service accepted %.0f new connections per 1,000 requests of yours (the solution: %.1f; a fix stays under %.0f): nearly every call pays a TCP and a TLS handshake, and leaves a socket in TIME_WAIT. Next: ss -tan state time-wait | wc -l while make exercise-%d runs, and read how your client keeps connections (net/http.Transport)",
+			y.ConnsPer1000, s.ConnsPer1000, reuseMax, ex.Number)
+	}
+	if _, ok := a.Judge("queries"); ok {
+		if y.QueriesPerPage > queriesMax {
+			fail("queries", "a page of yours made %.1f queries to the shop's database on average (the solution: %.1f; a fix makes at most %.1f): each holds a pooled connection for the database's time. Next: count the queries that one page makes (the trace's regions, or the driver's shop_queries_total at /debug/vars)",
+				y.QueriesPerPage, s.QueriesPerPage, queriesMax)
+		}
+		if lim := max(2*s.PoolWaitMS, poolWaitMin); y.PoolWaitMS > lim {
+			fail("queries", "a page of yours waited %.1f ms on average for one of the pool's connections to the shop's database (the solution: %.2f ms; a fix waits at most %.2f ms): the pool is starved. Next: curl the debug listener's /debug/vars during a load (shop_wait_seconds_total, shop_in_use), and ask how long a page holds its connection",
+				y.PoolWaitMS, s.PoolWaitMS, lim)
+		}
+	}
+	if j, ok := a.Judge("quota"); ok {
+		if quota, err := strconv.ParseFloat(j.Arg, 64); err == nil && y.MaxOpen > quota {
+			fail("quota", "your program lets its pool open %.0f connections to the shop's database, past the %.0f the DBAs allow it: a bigger pool moves the queue into the database server, which every service shares. Next: find what holds a connection longer than its query",
+				y.MaxOpen, quota)
+		}
+	}
+	if _, ok := a.Judge("allocs"); ok {
+		if y.AllocBytes > allocsMax*s.AllocBytes || y.AllocObjects > allocsMax*s.AllocObjects {
+			fail("allocs", "a request of yours allocates %.0f bytes in %.0f objects on the heap, against the solution's %.0f bytes in %.0f objects (a fix allocates at most ×%.0f of either): every byte allocated is work for the garbage collector. Next: go tool pprof -sample_index=alloc_space -top %s/allocs.pprof (make exercise-%d captures it)",
+				y.AllocBytes, y.AllocObjects, s.AllocBytes, s.AllocObjects, allocsMax, y.Captures, ex.Number)
+		}
+		if lim := max(allocsMax*s.GCShare, gcShareMin); y.GCShare > lim {
+			fail("allocs", "the garbage collector used %.0f%% of your program's CPU (the solution's: %.0f%%; a fix stays under %.0f%%). Next: GODEBUG=gctrace=1, and the allocation profile",
+				100*y.GCShare, 100*s.GCShare, 100*lim)
+		}
+	}
+	if _, ok := a.Judge("leaks"); ok {
+		if left := y.GoroutinesAfter - y.GoroutinesBefore; left > s.GoroutinesAfter-s.GoroutinesBefore+leaksLeftMax || y.Leaked > 0 {
+			fail("leaks", "%s after the load ended, your program had %.0f goroutines against %.0f before it (the solution: %.0f, then %.0f), and its goroutine leak profile shows %d blocked forever: every request leaves goroutines behind. Next: curl '<debug>/debug/pprof/goroutineleak?debug=1', or go tool pprof -top %s/goroutineleak.pprof",
+				leaksSettle, y.GoroutinesAfter, y.GoroutinesBefore, s.GoroutinesBefore, s.GoroutinesAfter, y.Leaked, y.Captures)
+		}
+	}
 	switch a.Metric {
 	case "rps":
 		res.Ratio = y.RPS / s.RPS
@@ -522,6 +596,25 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		if _, ok := ex.Answer.Judge("bounded"); ok {
 			fmt.Fprintf(w, "   %-28s %11.1f ms %11.1f ms\n", "p50, users in turn", 1000*y.CycleP50, 1000*s.CycleP50)
 		}
+		if _, ok := ex.Answer.Judge("reuse"); ok {
+			fmt.Fprintf(w, "   %-28s %14.1f %14.1f\n", "new conns per 1,000 requests", y.ConnsPer1000, s.ConnsPer1000)
+		}
+		if _, ok := ex.Answer.Judge("queries"); ok {
+			fmt.Fprintf(w, "   %-28s %14.2f %14.2f\n", "queries per page", y.QueriesPerPage, s.QueriesPerPage)
+			fmt.Fprintf(w, "   %-28s %11.2f ms %11.2f ms\n", "pool wait per page", y.PoolWaitMS, s.PoolWaitMS)
+		}
+		if _, ok := ex.Answer.Judge("quota"); ok {
+			fmt.Fprintf(w, "   %-28s %14.0f %14.0f\n", "pool's open connections, max", y.MaxOpen, s.MaxOpen)
+		}
+		if _, ok := ex.Answer.Judge("allocs"); ok {
+			fmt.Fprintf(w, "   %-28s %14.0f %14.0f\n", "heap bytes per request", y.AllocBytes, s.AllocBytes)
+			fmt.Fprintf(w, "   %-28s %14.0f %14.0f\n", "heap objects per request", y.AllocObjects, s.AllocObjects)
+			fmt.Fprintf(w, "   %-28s %13.0f%% %13.0f%%\n", "GC share of CPU used", 100*y.GCShare, 100*s.GCShare)
+		}
+		if _, ok := ex.Answer.Judge("leaks"); ok {
+			fmt.Fprintf(w, "   %-28s %14s %14s\n", "goroutines before / after", fmt.Sprintf("%.0f / %.0f", y.GoroutinesBefore, y.GoroutinesAfter), fmt.Sprintf("%.0f / %.0f", s.GoroutinesBefore, s.GoroutinesAfter))
+			fmt.Fprintf(w, "   %-28s %14d %14d\n", "leak profile: goroutines", y.Leaked, s.Leaked)
+		}
 		if j, ok := ex.Answer.Judge("lines"); ok {
 			fmt.Fprintf(w, "   %-28s %14s %14s\n", j.Arg+" lines / answers", fmt.Sprintf("%d / %d", y.Lines, y.Answered), fmt.Sprintf("%d / %d", s.Lines, s.Answered))
 		}
@@ -556,7 +649,18 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		case ex.Answer.Wait != nil:
 			what = fmt.Sprintf("%s no longer waits in %s, and throughput is within reach of the solution's", fn, waitName)
 		}
-		if len(ex.Answer.Judges) > 0 {
+		promises, class := false, false
+		for _, j := range ex.Answer.Judges {
+			if catalog.ClassJudges[j.Name] {
+				class = true
+			} else {
+				promises = true
+			}
+		}
+		if class {
+			what += ", and the program's own numbers back near the solution's"
+		}
+		if promises {
 			what += ", and the exercise's promises kept"
 		}
 		fmt.Fprintf(w, "\nPASS: %s. Right answers, %s.\nNext: read solutions/%s/README.md and compare your fix: diff -ru -x README.md %s solutions/%s\n",

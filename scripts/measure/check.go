@@ -27,6 +27,18 @@ type CheckSide struct {
 	OpenP99  float64 `json:"open_p99,omitempty"`  // p99 latency from each request's due time, seconds
 	OpenSent int     `json:"open_sent,omitempty"` // requests sent, of OpenRate × the load's length
 	OpenDue  int     `json:"open_due,omitempty"`
+	// From the program's own numbers (/debug/vars) before and after the
+	// load, for the judges of a bottleneck's class:
+	ConnsPer1000     float64 `json:"conns_per_1000,omitempty"`    // connections the downstream accepted per 1,000 requests (reuse)
+	QueriesPerPage   float64 `json:"queries_per_page,omitempty"`  // queries to the shop's database per page shown (queries)
+	PoolWaitMS       float64 `json:"pool_wait_ms,omitempty"`      // time waited for a pooled connection of the shop's database, per page, ms (queries)
+	MaxOpen          float64 `json:"max_open,omitempty"`          // the shop's database pool's limit of open connections (quota)
+	AllocBytes       float64 `json:"alloc_bytes,omitempty"`       // heap bytes allocated per request (allocs)
+	AllocObjects     float64 `json:"alloc_objects,omitempty"`     // heap objects allocated per request (allocs)
+	GCShare          float64 `json:"gc_share,omitempty"`          // the GC's part of the CPU the program used (allocs)
+	GoroutinesBefore float64 `json:"goroutines_before,omitempty"` // goroutines before the load (leaks)
+	GoroutinesAfter  float64 `json:"goroutines_after,omitempty"`  // goroutines a second after it (leaks)
+	Leaked           int64   `json:"leaked,omitempty"`            // goroutines the leak profile found blocked forever (leaks)
 }
 
 // CheckResult is the verdict of make check-N (scripts/check), which
@@ -39,6 +51,9 @@ type CheckResult struct {
 	Solution CheckSide `json:"solution"`
 	Ratio    float64   `json:"ratio"` // rps or p50 of yours over the solution's
 	Reasons  []string  `json:"reasons,omitempty"`
+	// Failed names the judges that read the program's own numbers
+	// (reuse, queries, quota, allocs, leaks) and failed yours.
+	Failed []string `json:"failed,omitempty"`
 }
 
 // Judged is the share the check judges a fix by: the wait below the

@@ -17,6 +17,7 @@ type Config struct {
 type Latency struct {
 	Orders          time.Duration // a user's recent orders
 	Recommendations time.Duration // the products to recommend to a user
+	Query           time.Duration // any other query, through DB.SQL
 }
 
 // DefaultConfig returns the configuration the flags start from: shop.db
@@ -37,4 +38,5 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Conns, "shop-conns", c.Conns, "`number` of connections to the shop's database kept open")
 	fs.DurationVar(&c.Latency.Orders, "orders-latency", c.Latency.Orders, "how long the shop's database takes to find a user's recent orders")
 	fs.DurationVar(&c.Latency.Recommendations, "recommendations-latency", c.Latency.Recommendations, "how long the shop's database takes to find a user's recommendations")
+	fs.DurationVar(&c.Latency.Query, "query-latency", c.Latency.Query, "how long the shop's database takes to answer any other query")
 }

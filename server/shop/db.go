@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/slowpath/slowpath/server"
 )
 
 // DB is the shop's database: products and orders in a SQLite file, read
@@ -48,6 +50,7 @@ func Open(ctx context.Context, cfg Config, users int) (*DB, error) {
 			recentOrdersSQL:    cfg.Latency.Orders,
 			recommendationsSQL: cfg.Latency.Recommendations,
 		},
+		other: cfg.Latency.Query,
 	}}
 	s.db = sql.OpenDB(s.drv)
 	// Every query in flight holds a connection while it waits for the
@@ -71,6 +74,27 @@ func Open(ctx context.Context, cfg Config, users int) (*DB, error) {
 
 // Queries reports how many queries have reached the database.
 func (s *DB) Queries() int64 { return s.drv.queries.Load() }
+
+// SQL is the pool itself, for queries of a program's own: each waits for
+// Config.Latency.Query, holding its connection, then runs on SQLite.
+// Transactions are read-only, as the file is.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Metrics are the pool's numbers (database/sql's DBStats) and the
+// queries that reached the database, for the program's /debug/vars.
+func (s *DB) Metrics() []server.Metric {
+	stat := func(f func(sql.DBStats) float64) func() float64 {
+		return func() float64 { return f(s.db.Stats()) }
+	}
+	return []server.Metric{
+		{Name: "shop_queries_total", Help: "shop's database: queries that reached it", Value: func() float64 { return float64(s.Queries()) }},
+		{Name: "shop_wait_count_total", Help: "shop's database: times a caller waited for one of the pool's connections (sql.DBStats.WaitCount)", Value: stat(func(st sql.DBStats) float64 { return float64(st.WaitCount) })},
+		{Name: "shop_wait_seconds_total", Help: "shop's database: seconds callers waited for a connection, summed (sql.DBStats.WaitDuration)", Value: stat(func(st sql.DBStats) float64 { return st.WaitDuration.Seconds() })},
+		{Name: "shop_in_use", Help: "shop's database: connections in use now (sql.DBStats.InUse)", Value: stat(func(st sql.DBStats) float64 { return float64(st.InUse) })},
+		{Name: "shop_open", Help: "shop's database: connections open now (sql.DBStats.OpenConnections)", Value: stat(func(st sql.DBStats) float64 { return float64(st.OpenConnections) })},
+		{Name: "shop_max_open", Help: "shop's database: the most connections the pool may open (sql.DBStats.MaxOpenConnections)", Value: stat(func(st sql.DBStats) float64 { return float64(st.MaxOpenConnections) })},
+	}
+}
 
 // Close closes the statements and the pool.
 func (s *DB) Close() error {

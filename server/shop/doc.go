@@ -1,4 +1,5 @@
-// Package shop is the shop's database that exercise 4's dashboard reads:
+// Package shop is the shop's database that exercise 4's dashboard and
+// exercise 7's order history read:
 // products, orders and tastes in a SQLite file, seeded with the orders of
 // the users service's users, and read through a driver that gives each
 // query the time a busy database server would take.
@@ -14,8 +15,13 @@
 //	orders, err := db.RecentOrders(ctx, 42)   // about 10 ms
 //	cands, err := db.Recommendations(ctx, 42) // about 50 ms
 //
+// A program may also run queries of its own on the pool (SQL), each
+// taking Config.Latency.Query. Metrics reports the queries and the
+// pool's numbers (sql.DBStats) for the program's /debug/vars.
+//
 // Config.RegisterFlags defines the flags that change Config: -shop-db,
-// -shop-conns, -orders-latency and -recommendations-latency.
+// -shop-conns, -orders-latency, -recommendations-latency and
+// -query-latency.
 //
 // # The data
 //

@@ -16,7 +16,8 @@ import (
 type busyDriver struct {
 	sqlite  *sqlite3.SQLiteDriver
 	dsn     string
-	latency map[string]time.Duration // by query text; none for other queries
+	latency map[string]time.Duration // by query text
+	other   time.Duration            // for any other query
 	queries atomic.Int64             // queries that reached the database
 }
 
@@ -44,7 +45,17 @@ func (c *busyConn) Prepare(query string) (driver.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &busyStmt{Stmt: st, d: c.d, latency: c.d.latency[query]}, nil
+	latency, ok := c.d.latency[query]
+	if !ok {
+		latency = c.d.other
+	}
+	return &busyStmt{Stmt: st, d: c.d, latency: latency}, nil
+}
+
+// BeginTx begins a transaction on SQLite, read-only or not as opts say
+// (database/sql refuses read-only transactions to a driver without it).
+func (c *busyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
 // busyStmt is a prepared statement that waits for the server before it

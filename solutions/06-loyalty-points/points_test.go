@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/loyalty"
+	"github.com/slowpath/slowpath/server/servertest"
+)
+
+// startPoints serves the program as main sets it up, from the flags args
+// on top of the defaults, and returns its base URL and its log.
+func startPoints(t *testing.T, args ...string) (string, *Points, *servertest.Log) {
+	t.Helper()
+	fs := flag.NewFlagSet("loyalty-points", flag.ContinueOnError)
+	var lc loyaltyConfig
+	lc.registerFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg := servertest.Config()
+	logs := &servertest.Log{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	p, err := setup(&cfg, lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := servertest.Start(t, cfg)
+	return "http://" + app.Addr().String(), p, logs
+}
+
+// get asks for a user's page and returns its status and body.
+func get(t *testing.T, base string, id int64) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/users/%d", base, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// TestPagesShowTheBalance: each page shows the points the loyalty
+// service holds for its user, after the user's own fields.
+func TestPagesShowTheBalance(t *testing.T) {
+	base, _, _ := startPoints(t)
+	for _, id := range []int64{1, 2, 42, 999, 1000} {
+		status, body := get(t, base, id)
+		if status != http.StatusOK {
+			t.Fatalf("GET /users/%d: %d %s", id, status, body)
+		}
+		var page struct {
+			server.User
+			Extras struct {
+				Loyalty struct {
+					Points *int64 `json:"points"`
+				} `json:"loyalty"`
+			} `json:"extras"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatalf("GET /users/%d: %v in %s", id, err, body)
+		}
+		if page.User != server.SeedUser(id) {
+			t.Errorf("GET /users/%d: user %+v, want %+v", id, page.User, server.SeedUser(id))
+		}
+		if p := page.Extras.Loyalty.Points; p == nil || *p != loyalty.PointsOf(id) {
+			t.Errorf("GET /users/%d: extras %s, want %d points", id, body, loyalty.PointsOf(id))
+		}
+	}
+	if status, body := get(t, base, 1001); status != http.StatusNotFound {
+		t.Errorf("GET /users/1001, past the seeded users: %d %s, want 404", status, body)
+	}
+}
+
+// TestManyPagesAtOnce: pages asked for at once, from many goroutines,
+// each show their own user's balance.
+func TestManyPagesAtOnce(t *testing.T) {
+	base, _, _ := startPoints(t)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections() // or the server's shutdown waits for them
+	client := &http.Client{Transport: tr}
+	errs := make(chan error, 200)
+	for i := range 200 {
+		go func(id int64) {
+			resp, err := client.Get(fmt.Sprintf("%s/users/%d", base, id))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if want := fmt.Sprintf(`"loyalty":{"points":%d}`, loyalty.PointsOf(id)); resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+				errs <- fmt.Errorf("GET /users/%d: %d %s, want %s", id, resp.StatusCode, body, want)
+				return
+			}
+			errs <- nil
+		}(int64(1 + i%1000))
+	}
+	for range 200 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestServiceDownIsABadGateway: when the loyalty service does not answer
+// in time, a page is a 502 with a JSON error, and the log says why.
+func TestServiceDownIsABadGateway(t *testing.T) {
+	base, _, logs := startPoints(t, "-loyalty-latency", "5s", "-loyalty-timeout", "50ms")
+	status, body := get(t, base, 42)
+	if status != http.StatusBadGateway || !strings.HasPrefix(string(body), `{"error":"the loyalty service did not answer"`) {
+		t.Errorf("GET /users/42 with the loyalty service too slow: %d %s, want 502 with a JSON error", status, body)
+	}
+	if !strings.Contains(logs.String(), "loyalty service") {
+		t.Errorf("the log does not say what failed:\n%s", logs)
+	}
+}
+
+// TestBalanceIsForItsUser: the client refuses an answer for another user
+// than it asked for.
+func TestBalanceIsForItsUser(t *testing.T) {
+	_, p, _ := startPoints(t)
+	b, err := p.Balance(context.Background(), 7)
+	if err != nil || b != (loyalty.Balance{User: 7, Points: loyalty.PointsOf(7)}) {
+		t.Errorf("Balance(7) = %+v, %v", b, err)
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slowpath/slowpath/server"
+)
+
+// days is how many days the calendar covers, its last day included.
+const days = 365
+
+// setup plugs the step "activity" into cfg: the calendar of the year up
+// to end (YYYY-MM-DD).
+func setup(cfg *server.Config, end string) (*Activity, error) {
+	last, err := time.Parse(time.DateOnly, end)
+	if err != nil {
+		return nil, fmt.Errorf("-activity-end %q: want a day such as 2026-11-30", end)
+	}
+	a := &Activity{first: last.AddDate(0, 0, -(days - 1))}
+	for i := range a.dates {
+		a.dates[i] = a.first.AddDate(0, 0, i).Format(time.DateOnly)
+	}
+	cfg.Steps = append(cfg.Steps, server.Step{Name: "activity", Run: a.run})
+	return a, nil
+}
+
+// Activity writes users' calendars of activity.
+type Activity struct {
+	first time.Time    // the calendar's first day
+	dates [days]string // its days, YYYY-MM-DD, worked out once
+}
+
+// Calendar is a user's year of activity as a page carries it.
+type Calendar struct {
+	From string `json:"from"` // the first day, YYYY-MM-DD
+	To   string `json:"to"`   // the last day
+	Days string `json:"days"` // a line a day, oldest first: "2025-12-01 3\n"
+}
+
+// contributions is how many contributions the user made on the day (in
+// days since 1970-01-01): what the activity log holds, a pure function
+// of the user and the day.
+func contributions(user, day int64) int64 {
+	x := uint64(user)*0x9e3779b97f4a7c15 ^ uint64(day)*0xbf58476d1ce4e5b9
+	x ^= x >> 31
+	x *= 0x94d049bb133111eb
+	x ^= x >> 29
+	if x%3 == 0 {
+		return 0 // a day off
+	}
+	return int64(x >> 40 % 12)
+}
+
+// renderDays writes the user's days, a line a day: the day, a space, the
+// contributions, a newline. first is the first day, in days since
+// 1970-01-01.
+func renderDays(user, first int64, dates []string) string {
+	var b strings.Builder
+	for i, date := range dates {
+		fmt.Fprintf(&b, "%s %d\n", date, contributions(user, first+int64(i)))
+	}
+	return b.String()
+}
+
+// run is the step "activity": the page carries the user's calendar.
+func (a *Activity) run(ctx context.Context, page *server.Page) error {
+	page.Set("activity", Calendar{
+		From: a.dates[0],
+		To:   a.dates[days-1],
+		Days: renderDays(page.ID, a.first.Unix()/86400, a.dates[:]),
+	})
+	return nil
+}
