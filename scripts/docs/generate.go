@@ -348,6 +348,66 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		inside := float64(c.summary.Wall.Focused) / float64(c.wall.DurationNanos)
 		return fmt.Sprintf("%.1f of %d", inside, c.summary.Concurrency+c.summary.Bodies.Concurrency)
 	})
+	hasVars, hasLeaks, hasConns, hasShop := false, false, false, false
+	for _, c := range cs {
+		if v := c.summary.Vars; v != nil {
+			hasVars = true
+			hasConns = hasConns || v.After.Has("downstream_conns_total")
+			hasShop = hasShop || v.After.Has("shop_queries_total")
+		}
+		hasLeaks = hasLeaks || c.summary.Leaked >= 0
+	}
+	vars := func(cell func(v measure.VarsChange) string) func(c *capture) string {
+		return func(c *capture) string {
+			if c.summary.Vars == nil {
+				return "-"
+			}
+			return cell(*c.summary.Vars)
+		}
+	}
+	const varsFiles = "`vars-before.json`, `vars-after.json`"
+	if hasConns {
+		row("new connections to the downstream, per 1,000 requests", varsFiles+" (`downstream_conns_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+			return fmt.Sprintf("%.1f", 1000*v.PerRequest("downstream_conns_total"))
+		}))
+	}
+	if hasShop {
+		row("queries to the shop's database per page; its pool's wait per page", varsFiles+" (`shop_queries_total`, `shop_wait_seconds_total` over `pages_total`)", vars(func(v measure.VarsChange) string {
+			pages := v.Delta("pages_total")
+			if pages <= 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f; %.2f ms", v.Delta("shop_queries_total")/pages, 1000*v.Delta("shop_wait_seconds_total")/pages)
+		}))
+	}
+	if hasVars {
+		row("the users store's pool: wait per request", varsFiles+" (`db_wait_seconds_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+			return fmt.Sprintf("%.2f ms", 1000*v.PerRequest("db_wait_seconds_total"))
+		}))
+		row("CPU left idle during the load, of what the cores could give", varsFiles+" (`cpu_idle_seconds_total` over `cpu_seconds_total`)", vars(func(v measure.VarsChange) string {
+			if v.Delta("cpu_seconds_total") <= 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.0f%%", 100*v.Delta("cpu_idle_seconds_total")/v.Delta("cpu_seconds_total"))
+		}))
+		row("heap allocated per request: bytes / objects", varsFiles+" (`heap_alloc_bytes_total`, `heap_alloc_objects_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+			return fmt.Sprintf("%s B / %.0f", thousands(v.PerRequest("heap_alloc_bytes_total")), v.PerRequest("heap_alloc_objects_total"))
+		}))
+		row("the GC's share of the CPU the program used", varsFiles+" (`gc_cpu_seconds_total`)", vars(func(v measure.VarsChange) string {
+			return fmt.Sprintf("%.0f%%", 100*v.GCShare())
+		}))
+		row("goroutines before the load / a second after it", varsFiles+" (`goroutines`)", vars(func(v measure.VarsChange) string {
+			return fmt.Sprintf("%s / %s", thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")))
+		}))
+	}
+	if hasLeaks {
+		row("goroutines the leak profile finds blocked forever, a second after the load", "`goroutineleak.pprof`", func(c *capture) string {
+			if c.summary.Leaked < 0 {
+				return "-"
+			}
+			return thousands(float64(c.summary.Leaked))
+		})
+	}
 	row("CPU the process used, of what the cores could give", "`cpu.pprof` (`go tool pprof -top`: Duration, Total samples)", func(c *capture) string {
 		used := float64(c.summary.CPU.Total) / 1e9
 		d := float64(c.cpu.DurationNanos) / 1e9
@@ -684,6 +744,30 @@ func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
 	fmt.Fprintf(b, "\nand from the reference run of `make exercise-%d` (`profiles/%s/exercise/`: `hey.txt`, `fgprof.pprof`; %s): %s req/s, p50 %.1f ms, p99 %.1f ms, with %.1f of the %d requests in flight inside the handler on average.\n",
 		e.Number, e.Name(), made(x.machine), thousands(x.summary.Hey.RPS), 1000*x.summary.Hey.Percentiles[50], 1000*x.summary.Hey.Percentiles[99],
 		float64(x.summary.Wall.Focused)/float64(x.wall.DurationNanos), x.summary.Concurrency+x.summary.Bodies.Concurrency)
+	if v := x.summary.Vars; v != nil {
+		var parts []string
+		for _, j := range e.Answer.Judges {
+			switch j.Name {
+			case "reuse":
+				parts = append(parts, fmt.Sprintf("the loyalty service accepted %s connections for %s requests (`downstream_conns_total`, `requests_total`)",
+					thousands(v.Delta("downstream_conns_total")), thousands(v.Requests())))
+			case "queries":
+				if pages := v.Delta("pages_total"); pages > 0 {
+					parts = append(parts, fmt.Sprintf("a page waited %.1f ms on average for a connection of the shop's database pool (`shop_wait_seconds_total` over `pages_total`), while the CPU was %.0f%% idle (`cpu_idle_seconds_total` over `cpu_seconds_total`)",
+						1000*v.Delta("shop_wait_seconds_total")/pages, 100*v.Delta("cpu_idle_seconds_total")/v.Delta("cpu_seconds_total")))
+				}
+			case "allocs":
+				parts = append(parts, fmt.Sprintf("a request allocated %s bytes in %.0f objects on the heap (`heap_alloc_bytes_total`, `heap_alloc_objects_total` over `requests_total`), and the garbage collector took %.0f%% of the CPU the program used (`gc_cpu_seconds_total`)",
+					thousands(v.PerRequest("heap_alloc_bytes_total")), v.PerRequest("heap_alloc_objects_total"), 100*v.GCShare()))
+			case "leaks":
+				parts = append(parts, fmt.Sprintf("the program had %s goroutines before the load and %s a second after it (`goroutines`), its live heap %s MB after it (`heap_live_bytes`)",
+					thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")), thousands(v.After.Get("heap_live_bytes")/1e6)))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(b, "The program's own numbers, from its debug listener's `/debug/vars` before that load and a second after it (`vars-before.json`, `vars-after.json`): %s.\n", strings.Join(parts, "; "))
+		}
+	}
 	if o := x.summary.OpenLoop; o != nil {
 		fmt.Fprintf(b, "After hey, the same run's open loop (`openloop.json`) sent %d of %d requests due at %.0f a second: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms, each from the moment its request was due.\n",
 			o.Sent, o.Intended, o.Rate, 1000*o.P50, 1000*o.P99, 1000*o.P999, 1000*o.Max)
@@ -868,6 +952,10 @@ const (
 	minutesQuestion3 = 10 // the A/B/C question, in the debrief of exercise question3After
 	question3After   = 4
 	minutesWrapUp    = 10
+	// The full day: the core (the exercises before afternoonFrom) in the
+	// morning, then lunch, then the afternoon track.
+	afternoonFrom = 5
+	minutesLunch  = 60
 )
 
 // exerciseLoad is what one exercise asks of a learner.
@@ -979,7 +1067,13 @@ func (g *generator) agendaBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		t += m
 	}
 	slot(minutesOpening, "Opening questions 1 and 2")
+	core, afternoon, inTrack := 0, 0, 0
 	for i, l := range loads {
+		if l.e.Number == afternoonFrom {
+			core = t
+			slot(minutesLunch, "Lunch")
+			inTrack = 0
+		}
 		m := l.minutes
 		what := fmt.Sprintf("[Exercise %d](../%s/README.md): %s", l.e.Number, l.e.Folder("exercises"), l.e.Title)
 		if l.e.Number == question3After {
@@ -987,17 +1081,25 @@ func (g *generator) agendaBlock(b *strings.Builder, exs []catalog.Exercise) erro
 			what += "; question 3 in its debrief"
 		}
 		slot(m, what)
-		if i < len(loads)-1 && i%2 == 1 {
+		inTrack++
+		last := i == len(loads)-1 || loads[i+1].e.Number == afternoonFrom
+		if !last && inTrack%2 == 0 {
 			slot(minutesBreak, "Break")
 		}
+	}
+	if core == 0 {
+		core = t
+	} else {
+		afternoon = t - core - minutesLunch
 	}
 	slot(minutesWrapUp, "Wrap-up: which tool answers which question")
 	homework := 0
 	if len(loads) > 0 && loads[0].e.Number == 0 {
 		homework = loads[0].minutes
 	}
-	fmt.Fprintf(b, "\nThe day, with a %d-minute opening, a %d-minute break after every second exercise and a %d-minute wrap-up: %s in all; %s with exercise 0 done at home the day before.\n\n",
-		minutesOpening, minutesBreak, minutesWrapUp, clock(t), clock(t-homework))
+	fmt.Fprintf(b, "\nThe day, with a %d-minute opening, a %d-minute break after every second exercise, lunch before exercise %d and a %d-minute wrap-up: %s in all.\n"+
+		"The core, the opening and exercises 0 to %d, takes %s (%s with exercise 0 done at home the day before); the afternoon track, exercises %d to %d, %s; a shorter day stops after the core, with the wrap-up.\n\n",
+		minutesOpening, minutesBreak, afternoonFrom, minutesWrapUp, clock(t), afternoonFrom-1, clock(core), clock(core-homework), afternoonFrom, loads[len(loads)-1].e.Number, clock(afternoon))
 	fmt.Fprintf(b, "| time | what |\n|---|---|\n%s\n", strings.Join(rows, "\n"))
 	return nil
 }

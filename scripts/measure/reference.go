@@ -29,17 +29,22 @@ type LoopOptions struct {
 	// OpenRate, when set (the loop's RATE), adds an open-loop load at that
 	// rate for Duration after hey's, kept as openloop.json.
 	OpenRate float64
+	// Leaks captures the goroutine leak profile a second after the load
+	// (goroutineleak.pprof), from a program built with
+	// GOEXPERIMENT=goroutineleakprofile.
+	Leaks bool
 }
 
 // LoopFiles are the files CaptureLoop leaves in its folder, as the loop
 // does.
-var LoopFiles = []string{"headers.txt", "hey.txt", "bodies.json", "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof", "trace.out"}
+var LoopFiles = []string{"headers.txt", "hey.txt", "bodies.json", "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof", "allocs.pprof", "trace.out", "vars-before.json", "vars-after.json"}
 
 // CaptureLoop measures p as the loop does, and leaves the same files in
 // dir (LoopFiles): one request's headers (curl -i), a load by go tool hey
 // on GET /users/42 with the body check of the standard mix beside it, the
-// CPU, wall-clock (fgprof), block and mutex profiles captured during the
-// load, then a short execution trace. Every command is printed to w. make
+// CPU, wall-clock (fgprof), block, mutex and allocation profiles captured
+// during the load, then a short execution trace, and the program's own
+// numbers (/debug/vars) before the load and a second after it. Every command is printed to w. make
 // profiles makes the reference captures with it.
 func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt LoopOptions) error {
 	secs := int(opt.Capture / time.Second)
@@ -54,6 +59,9 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 		return err
 	}
 
+	if _, err := fetchVars(ctx, w, p, path("vars-before.json")); err != nil {
+		return err
+	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	heyDone := make(chan error, 1)
@@ -71,7 +79,7 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if _, err := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof"); err != nil {
+	if _, err := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof", "allocs.pprof"); err != nil {
 		return err
 	}
 	if _, err := Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), path("trace.out")); err != nil {
@@ -86,6 +94,20 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 	}
 	if p.Exited() {
 		return fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
+	}
+	fmt.Fprintf(w, "$ sleep 1   # the load is over: its connections' goroutines end\n")
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if _, err := fetchVars(ctx, w, p, path("vars-after.json")); err != nil {
+		return err
+	}
+	if opt.Leaks {
+		if _, err := Capture(ctx, w, p.Debug+"/debug/pprof/goroutineleak", path("goroutineleak.pprof")); err != nil {
+			return err
+		}
 	}
 	if opt.OpenRate > 0 {
 		fmt.Fprintf(w, "$ go run ./scripts/openloop -url %s -rate %.0f -duration %s -o %s   (in this process: measure.OpenLoop)\n", p.App, opt.OpenRate, opt.Duration, path("openloop.json"))

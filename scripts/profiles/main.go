@@ -8,6 +8,7 @@
 // 10 s, the captures 5 s long, a short trace so that each file stays
 // under 3 MiB), and beside the captures it writes:
 //
+//	vars-*.json     the program's own numbers before the load and after it
 //	summary.txt     the loop's summary (measure.Summarize)
 //	shares.txt      the answer key's bottleneck and wait in the handlers' samples
 //	flamegraph.png  the wall-clock flame graph, focused on request handling, as
@@ -198,6 +199,9 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "500ms", "-flight-max-bytes", fmt.Sprint(1<<20))
 		}
 	}
+	for _, env := range e.Build {
+		opt.Leaks = opt.Leaks || strings.Contains(env, "goroutineleakprofile")
+	}
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
@@ -214,6 +218,9 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 		return err
 	}
 	kept := append([]string(nil), measure.LoopFiles...)
+	if opt.Leaks {
+		kept = append(kept, "goroutineleak.pprof")
+	}
 	flights, _ := filepath.Glob(filepath.Join(dest, "flight-*.trace"))
 	for _, f := range flights {
 		kept = append(kept, filepath.Base(f))
