@@ -65,6 +65,10 @@ prepare: ## build ahead what the day needs: the kit's commands, every program, g
 	go build -o $(BIN)/ ./scripts/bench ./scripts/check ./scripts/profiles ./scripts/lookup
 	go build ./...
 	go tool -n hey >/dev/null
+	@# an exercise built with an environment of its own (GOEXPERIMENT=...) compiles the runtime and SQLite once more
+	@$(BIN)/lookup builds | while read -r line; do set -- $$line; envs=""; \
+	  while [ $$# -gt 0 ] && [ "$${1#*=}" != "$$1" ]; do envs="$$envs $$1"; shift; done; \
+	  echo "env$$envs go build $$*"; env $$envs go build "$$@" || exit 1; done
 	go test -race -count=1 -run '^$$' ./server/... ./exercises/... ./solutions/... >/dev/null
 	@echo "ready: make exercise-0 to begin"
 

@@ -79,7 +79,7 @@ find "$out/" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 mkdir -p "$out/bin"
 
 say "== 1. Build and start $src =="
-[ "$(go list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = false ] ||
+[ "$(env "${buildenv[@]}" go list -f '{{.Stale}}' github.com/mattn/go-sqlite3 2>/dev/null)" = false ] ||
   say "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)"
 build=(go build)
 [ ${#buildenv[@]} = 0 ] || build=(env "${buildenv[@]}" go build)

@@ -39,7 +39,9 @@ func setup(cfg *server.Config, lc loyaltyConfig) (*Points, error) {
 	p := &Points{client: newClient(svc, lc.timeout), url: svc.URL()}
 	cfg.Steps = append(cfg.Steps, server.Step{Name: "points", Run: p.run})
 	cfg.Metrics = append(cfg.Metrics, svc.Metrics()...)
-	cfg.Closers = append(cfg.Closers, svc.Close)
+	// Closers run last first: the client lets go of its idle connections,
+	// then the service stops (it would wait for connections never used).
+	cfg.Closers = append(cfg.Closers, svc.Close, func(context.Context) error { p.client.CloseIdleConnections(); return nil })
 	return p, nil
 }
 
@@ -83,6 +85,15 @@ func (p *Points) Balance(ctx context.Context, userID int64) (loyalty.Balance, er
 	return b, nil
 }
 
+// Loyalty is the balance as a page shows it: the points, and when the
+// loyalty service vouched for them (as_of). Support staff quote it to a
+// customer who just bought something: it must be the service's balance
+// of this request, never one kept from an earlier page.
+type Loyalty struct {
+	Points int64     `json:"points"`
+	AsOf   time.Time `json:"as_of"`
+}
+
 // run is the step "points": the page shows the user's balance, or fails
 // with 502 when the loyalty service does not answer.
 func (p *Points) run(ctx context.Context, page *server.Page) error {
@@ -90,6 +101,6 @@ func (p *Points) run(ctx context.Context, page *server.Page) error {
 	if err != nil {
 		return &server.HTTPError{Status: http.StatusBadGateway, Message: "the loyalty service did not answer", Err: err}
 	}
-	page.Set("loyalty", map[string]int64{"points": b.Points})
+	page.Set("loyalty", Loyalty{Points: b.Points, AsOf: b.AsOf})
 	return nil
 }

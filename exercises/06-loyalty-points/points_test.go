@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slowpath/slowpath/server"
 	"github.com/slowpath/slowpath/server/loyalty"
@@ -65,10 +66,12 @@ func TestPagesShowTheBalance(t *testing.T) {
 			server.User
 			Extras struct {
 				Loyalty struct {
-					Points *int64 `json:"points"`
+					Points *int64    `json:"points"`
+					AsOf   time.Time `json:"as_of"`
 				} `json:"loyalty"`
 			} `json:"extras"`
 		}
+		asked := time.Now()
 		if err := json.Unmarshal(body, &page); err != nil {
 			t.Fatalf("GET /users/%d: %v in %s", id, err, body)
 		}
@@ -77,6 +80,9 @@ func TestPagesShowTheBalance(t *testing.T) {
 		}
 		if p := page.Extras.Loyalty.Points; p == nil || *p != loyalty.PointsOf(id) {
 			t.Errorf("GET /users/%d: extras %s, want %d points", id, body, loyalty.PointsOf(id))
+		}
+		if age := asked.Sub(page.Extras.Loyalty.AsOf); age < 0 || age > time.Second {
+			t.Errorf("GET /users/%d: the balance is as of %s, %s before the page was read: want the loyalty service's answer to this request", id, page.Extras.Loyalty.AsOf, age)
 		}
 	}
 	if status, body := get(t, base, 1001); status != http.StatusNotFound {
@@ -101,7 +107,7 @@ func TestManyPagesAtOnce(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			if want := fmt.Sprintf(`"loyalty":{"points":%d}`, loyalty.PointsOf(id)); resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			if want := fmt.Sprintf(`"loyalty":{"points":%d,"as_of":`, loyalty.PointsOf(id)); resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 				errs <- fmt.Errorf("GET /users/%d: %d %s, want %s", id, resp.StatusCode, body, want)
 				return
 			}
@@ -128,12 +134,53 @@ func TestServiceDownIsABadGateway(t *testing.T) {
 	}
 }
 
-// TestBalanceIsForItsUser: the client refuses an answer for another user
-// than it asked for.
+// TestBalanceIsForItsUser: the client answers the balance of the user it
+// asked for.
 func TestBalanceIsForItsUser(t *testing.T) {
 	_, p, _ := startPoints(t)
 	b, err := p.Balance(context.Background(), 7)
-	if err != nil || b != (loyalty.Balance{User: 7, Points: loyalty.PointsOf(7)}) {
+	if err != nil || b.User != 7 || b.Points != loyalty.PointsOf(7) || b.AsOf.IsZero() {
 		t.Errorf("Balance(7) = %+v, %v", b, err)
+	}
+}
+
+// TestEveryPageAsksTheService: two pages of the same user, one after the
+// other, each show a balance the service gave for that page.
+func TestEveryPageAsksTheService(t *testing.T) {
+	base, _, _ := startPoints(t)
+	var asOf [2]string
+	for i := range asOf {
+		time.Sleep(20 * time.Millisecond)
+		_, body := get(t, base, 42)
+		var page struct {
+			Extras struct {
+				Loyalty struct {
+					AsOf string `json:"as_of"`
+				} `json:"loyalty"`
+			} `json:"extras"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		asOf[i] = page.Extras.Loyalty.AsOf
+	}
+	if asOf[0] == asOf[1] {
+		t.Errorf("two pages of user 42, 20 ms apart, show the balance as of the same moment %s: the second did not ask the loyalty service", asOf[0])
+	}
+}
+
+// TestClientVerifiesTheCertificate: the client trusts the loyalty
+// service's certificate and no other, so that a server that answers on
+// its address without it is refused.
+func TestClientVerifiesTheCertificate(t *testing.T) {
+	_, p, _ := startPoints(t)
+	other, err := loyalty.Start(0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close(context.Background()) })
+	impostor := &Points{client: p.client, url: other.URL()}
+	if b, err := impostor.Balance(context.Background(), 42); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("Balance from a server with another certificate: %+v, %v; want a certificate error", b, err)
 	}
 }

@@ -94,6 +94,8 @@ type Answer struct {
 // shows an extra whose as_of is older), "bounded=-FLAG" (with the
 // program's memory budget FLAG at 100 entries, a load over 1,000 users in
 // turn is no faster than the solution's: nothing more is kept),
+// "current" (no page shows an extra whose as_of is older than the
+// page's own way through the program: each page asks for it anew),
 // "quota=N" (the shop's database pool opens at most N connections, the
 // quota its DBAs give the program).
 //
@@ -112,7 +114,7 @@ type Judge struct {
 }
 
 // Judges is every judge the check knows, and whether it takes an argument.
-var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "bounded": true, "quota": true,
+var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "current": false, "bounded": true, "quota": true,
 	"reuse": false, "queries": false, "allocs": false, "leaks": false}
 
 // ClassJudges are the judges of a bottleneck's class, which the exercise

@@ -297,10 +297,15 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	side.Samples = measure.TopFunctions(m.Wall, server.HandlerFrames).Samples
 	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
-	if j, ok := a.Judge("fresh"); ok {
+	jf, fresh := a.Judge("fresh")
+	if _, current := a.Judge("current"); fresh || current {
+		var args []string
+		if fresh {
+			args = []string{jf.Arg, freshValidity.String()}
+		}
 		var oldest atomicMax
 		mix := measure.StandardMix()
-		res, err := phase(ctx, w, bin, filepath.Join(abs, "fresh"), []string{j.Arg, freshValidity.String()}, measure.BodyCheckOptions{
+		res, err := phase(ctx, w, bin, filepath.Join(abs, "fresh"), args, measure.BodyCheckOptions{
 			Mix: mix, Concurrency: opt.Concurrency,
 			Inspect: func(id int64, body []byte, received time.Time) {
 				if at, ok := asOf(body); ok {
@@ -408,7 +413,7 @@ const (
 	// end, and how many more than the solution's may be left then (its
 	// pools' idle connections keep goroutines of their own).
 	reuseMax     = 25.0
-	queriesMax   = 1.5
+	queriesMax   = 2.0
 	poolWaitMin  = 0.5 // ms
 	allocsMax    = 2.0
 	gcShareMin   = 0.10
@@ -500,6 +505,10 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %s, your program showed a page whose extra was %.1f s old (as_of; the solution's oldest: %.1f s): pages show what they show after it stopped being valid. Next: what decides how long a kept value is shown?",
 			j.Arg, freshValidity, y.Oldest, s.Oldest))
 	}
+	if _, ok := a.Judge("current"); ok && y.Oldest > freshSlack.Seconds() {
+		res.Reasons = append(res.Reasons, fmt.Sprintf("a page of yours showed an extra that was %.1f s old when it arrived (as_of; the solution's oldest: %.2f s): it showed a value kept from an earlier request, which the feature promises never to do. Next: what does a page show when it does not ask?",
+			y.Oldest, s.Oldest))
+	}
 	if j, ok := a.Judge("bounded"); ok && y.CycleP50 < 0.5*s.CycleP50 {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %d, under a load over %d users in turn your program answered with a median of %.1f ms against the solution's %.1f ms: it serves from memory more users than %s allows, so its memory grows with the users it sees. Next: bound what it keeps",
 			j.Arg, boundedKeep, 10*boundedKeep, 1000*y.CycleP50, 1000*s.CycleP50, j.Arg))
@@ -587,7 +596,8 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 		if _, ok := ex.Answer.Judge("fsync"); ok {
 			fmt.Fprintf(w, "   %-28s %14d %14d\n", "fsync calls in the trace", y.Syncs, s.Syncs)
 		}
-		if _, ok := ex.Answer.Judge("fresh"); ok {
+		_, fresh := ex.Answer.Judge("fresh")
+		if _, current := ex.Answer.Judge("current"); fresh || current {
 			fmt.Fprintf(w, "   %-28s %12.2fs %12.2fs\n", "oldest extra shown (as_of)", y.Oldest, s.Oldest)
 		}
 		if ex.Answer.Metric == "p99open" {

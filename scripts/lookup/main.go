@@ -6,6 +6,7 @@
 //	go run ./scripts/lookup folder exercises 1   # exercises/01-audit-trail
 //	go run ./scripts/lookup build 1              # the environment go build needs, NAME=value a line
 //	go run ./scripts/lookup loop 5               # the loop's own settings for the exercise, NAME=value a line
+//	go run ./scripts/lookup builds               # a line per exercise with a build environment: it, then its folders
 //
 // Run it from the repository's top folder. It prints one line of error
 // and exits 1 for an exercise that does not exist, with the hint to try.
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/slowpath/slowpath/scripts/catalog"
 )
@@ -28,7 +30,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | loop N")
+		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | loop N")
 	}
 	exs, err := catalog.Read(".")
 	if err != nil {
@@ -63,6 +65,18 @@ func run(args []string) error {
 			fmt.Println(kv)
 		}
 		return nil
+	case args[0] == "builds" && len(args) == 1:
+		for _, e := range exs {
+			if len(e.Build) == 0 {
+				continue
+			}
+			line := append(append([]string(nil), e.Build...), "./"+e.Folder("exercises"))
+			if e.HasSolution() {
+				line = append(line, "./"+e.Folder("solutions"))
+			}
+			fmt.Println(strings.Join(line, " "))
+		}
+		return nil
 	case args[0] == "loop" && len(args) == 2:
 		e, err := find(exs, args[1])
 		if err != nil {
@@ -73,7 +87,7 @@ func run(args []string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | loop N")
+	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | loop N")
 }
 
 // find returns exercise s of exs, s as the learner typed it.

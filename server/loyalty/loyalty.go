@@ -8,7 +8,7 @@
 //	svc, err := loyalty.Start(time.Millisecond, log)
 //	...
 //	client := &http.Client{Transport: &http.Transport{TLSClientConfig: svc.ClientTLS()}}
-//	resp, err := client.Get(svc.URL() + "/v1/points/42") // {"user":42,"points":1234}
+//	resp, err := client.Get(svc.URL() + "/v1/points/42") // {"user":42,"points":1234,"as_of":"..."}
 //
 // The service counts the connections it accepted (its http.Server's
 // ConnState hook) and the requests it answered, and Metrics reports both
@@ -39,10 +39,13 @@ import (
 	"github.com/slowpath/slowpath/server"
 )
 
-// Balance is what the service answers for a user.
+// Balance is what the service answers for a user: the points it holds
+// for them at AsOf, the moment it answered. Points change with every
+// purchase, so a balance is the service's word at that moment only.
 type Balance struct {
-	User   int64 `json:"user"`
-	Points int64 `json:"points"`
+	User   int64     `json:"user"`
+	Points int64     `json:"points"`
+	AsOf   time.Time `json:"as_of"`
 }
 
 // PointsOf is the balance the service holds for a user: a pure function
@@ -91,7 +94,7 @@ func Start(latency time.Duration, log *slog.Logger) (*Service, error) {
 		}
 		s.requests.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Balance{User: id, Points: PointsOf(id)})
+		json.NewEncoder(w).Encode(Balance{User: id, Points: PointsOf(id), AsOf: time.Now()})
 	})
 	s.srv = &http.Server{
 		Handler:           mux,

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/slowpath/slowpath/server"
+	"github.com/slowpath/slowpath/server/loyalty"
+)
+
+// loyaltyConfig is what the flags say about the loyalty service.
+type loyaltyConfig struct {
+	latency time.Duration // how long the loyalty service takes to answer
+	timeout time.Duration // how long a page waits for it
+}
+
+// registerFlags defines the loyalty service's flags on fs, with their
+// defaults.
+func (c *loyaltyConfig) registerFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.latency, "loyalty-latency", time.Millisecond, "how long the loyalty service takes to answer")
+	fs.DurationVar(&c.timeout, "loyalty-timeout", 2*time.Second, "how long a page waits for the loyalty service")
+}
+
+// setup starts the loyalty service and plugs the step "points" into cfg,
+// the service's counts into its metrics and its stop into its close hooks.
+func setup(cfg *server.Config, lc loyaltyConfig) (*Points, error) {
+	if lc.latency < 0 || lc.timeout <= 0 {
+		return nil, fmt.Errorf("loyalty: want -loyalty-latency ≥ 0 and -loyalty-timeout > 0")
+	}
+	svc, err := loyalty.Start(lc.latency, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	p := &Points{client: newClient(svc, lc.timeout), url: svc.URL()}
+	cfg.Steps = append(cfg.Steps, server.Step{Name: "points", Run: p.run})
+	cfg.Metrics = append(cfg.Metrics, svc.Metrics()...)
+	// Closers run last first: the client lets go of its idle connections,
+	// then the service stops (it would wait for connections never used).
+	cfg.Closers = append(cfg.Closers, svc.Close, func(context.Context) error { p.client.CloseIdleConnections(); return nil })
+	return p, nil
+}
+
+// newClient returns the program's one client of the loyalty service,
+// which trusts the service's certificate and gives up after timeout.
+func newClient(svc *loyalty.Service, timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{TLSClientConfig: svc.ClientTLS()},
+	}
+}
+
+// Points asks the loyalty service for users' balances.
+type Points struct {
+	client *http.Client
+	url    string // the loyalty service
+
+	cache sync.Map // user id → loyalty.Balance, once asked
+}
+
+// Balance asks the loyalty service for a user's points.
+func (p *Points) Balance(ctx context.Context, userID int64) (loyalty.Balance, error) {
+	url := p.url + "/v1/points/" + strconv.FormatInt(userID, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return loyalty.Balance{}, err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return loyalty.Balance{}, fmt.Errorf("loyalty service: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return loyalty.Balance{}, fmt.Errorf("loyalty service: GET %s: %s", url, resp.Status)
+	}
+	var b loyalty.Balance
+	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+		return loyalty.Balance{}, fmt.Errorf("loyalty service: GET %s: %w", url, err)
+	}
+	if b.User != userID {
+		return loyalty.Balance{}, fmt.Errorf("loyalty service: GET %s answered for user %d", url, b.User)
+	}
+	return b, nil
+}
+
+// Loyalty is the balance as a page shows it: the points, and when the
+// loyalty service vouched for them (as_of). Support staff quote it to a
+// customer who just bought something: it must be the service's balance
+// of this request, never one kept from an earlier page.
+type Loyalty struct {
+	Points int64     `json:"points"`
+	AsOf   time.Time `json:"as_of"`
+}
+
+// run is the step "points": the page shows the user's balance, or fails
+// with 502 when the loyalty service does not answer.
+func (p *Points) run(ctx context.Context, page *server.Page) error {
+	var b loyalty.Balance
+	if v, ok := p.cache.Load(page.ID); ok {
+		b = v.(loyalty.Balance)
+	} else {
+		var err error
+		if b, err = p.Balance(ctx, page.ID); err != nil {
+			return &server.HTTPError{Status: http.StatusBadGateway, Message: "the loyalty service did not answer", Err: err}
+		}
+		p.cache.Store(page.ID, b)
+	}
+	page.Set("loyalty", Loyalty{Points: b.Points, AsOf: b.AsOf})
+	return nil
+}
