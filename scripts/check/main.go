@@ -652,8 +652,12 @@ func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.C
 	if res.Pass {
 		what := "the bottleneck gone from the handler's wall clock, and throughput within reach of the solution's"
 		switch {
-		case ex.Answer.Metric == "p50":
+		case ex.Answer.Metric == "p50" && ex.Answer.Wait != nil:
 			what = "the waits overlapped: median latency within reach of the solution's"
+		case ex.Answer.Metric == "p50":
+			what = "median latency within reach of the solution's"
+		case ex.Answer.Share < 0 && ex.Answer.Metric == "rps":
+			what = "throughput within reach of the solution's"
 		case ex.Answer.Metric == "p99open":
 			what = "no request waits far longer than the rest: the open-loop p99 within reach of the solution's"
 		case ex.Answer.Wait != nil:

@@ -653,7 +653,22 @@ func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		if slow {
 			on = append(on, speed)
 		}
-		if n := len(x.Reasons) - len(on); n > 0 {
+		y := x.Yours
+		for _, j := range x.Failed {
+			switch j {
+			case "reuse":
+				on = append(on, fmt.Sprintf("connections, %.0f new per 1,000 requests (a fix: under 25)", y.ConnsPer1000))
+			case "queries":
+				on = append(on, fmt.Sprintf("queries, %.1f a page and %.1f ms a page waiting for the pool (a fix: 2 or fewer, and twice the solution's wait at most)", y.QueriesPerPage, y.PoolWaitMS))
+			case "allocs":
+				on = append(on, fmt.Sprintf("allocations, %s bytes in %.0f objects a request (a fix: twice the solution's at most)", thousands(y.AllocBytes), y.AllocObjects))
+			case "leaks":
+				on = append(on, fmt.Sprintf("goroutines, %s left a second after the load against %s before it, %s in the leak profile (a fix: none)", thousands(y.GoroutinesAfter), thousands(y.GoroutinesBefore), thousands(float64(y.Leaked))))
+			default:
+				on = append(on, "the judge "+j)
+			}
+		}
+		if n := len(x.Reasons) - len(on); n > 0 && len(x.Failed) == 0 {
 			on = append(on, fmt.Sprintf("%d more", n))
 		}
 		verdict := verdictWord(x)
@@ -772,7 +787,7 @@ func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
 	// a user would see too (memory that grows); the others tell the cause.
 	if _, leaks := e.Answer.Judge("leaks"); leaks && x.summary.Vars != nil {
 		v := x.summary.Vars
-		fmt.Fprintf(b, "The program's own numbers, from its debug listener's `/debug/vars` before that load and a second after it (`vars-before.json`, `vars-after.json`): %s goroutines before it and %s after it (`goroutines`), a live heap of %.0f MB before it and %.0f MB after it (`heap_live_bytes`).\n",
+		fmt.Fprintf(b, "The program's own numbers, from its debug listener's `/debug/vars` before that load and a second after it (`vars-before.json`, `vars-after.json`): %s goroutines before it and %s after it (`goroutines`), a live heap of %.1f MB before it and %.1f MB after it (`heap_live_bytes`).\n",
 			thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")), v.Before.Get("heap_live_bytes")/1e6, v.After.Get("heap_live_bytes")/1e6)
 	}
 	if o := x.summary.OpenLoop; o != nil {
