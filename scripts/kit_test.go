@@ -233,7 +233,11 @@ func wilsonLower(p float64, n int64) float64 {
 func runCheck(t *testing.T, root, bin string, ex catalog.Exercise, dir, out string, skipTests bool) measure.CheckResult {
 	t.Helper()
 	jsonPath := filepath.Join(out, "result.json")
-	args := []string{"-n", strconv.Itoa(ex.Number), "-d", "4s", "-out", out, "-json", jsonPath}
+	// Loads of 3 s (the check lengthens the one that also traces): the
+	// shares rest on a second of captures, the verdicts on ratios with
+	// wide margins, and ten exercises with their wrong fixes fit in a few
+	// minutes.
+	args := []string{"-n", strconv.Itoa(ex.Number), "-d", "3s", "-out", out, "-json", jsonPath}
 	if prev, ok := solutionResults.Load(ex.Number); ok {
 		args = append(args, "-solution-from", prev.(string))
 	}

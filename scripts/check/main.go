@@ -159,7 +159,8 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 
 	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: measure.StandardMix()}
 	if _, ok := ex.Answer.Judge("fsync"); ok { // a trace after the captures, still under load
-		opt.Capture, opt.Trace = dur-3*time.Second, 500*time.Millisecond
+		opt.Duration = max(dur, 3500*time.Millisecond) // a second of captures, then the trace
+		opt.Capture, opt.Trace = max(opt.Duration-3*time.Second, time.Second), 500*time.Millisecond
 	}
 	if _, ok := ex.Answer.Judge("lines"); ok { // requests in flight at the shutdown
 		opt.StopUnderLoad = true
@@ -396,13 +397,13 @@ var (
 const (
 	freshValidity = time.Second
 	freshSlack    = 500 * time.Millisecond // for an answer's way back, on a busy machine
-	freshLoad     = 2500 * time.Millisecond
+	freshLoad     = 2 * time.Second
 	boundedKeep   = 100
 	boundedLoad   = 2 * time.Second
 	// The open-loop load of a p99open exercise: well below what a fixed
-	// program serves, long enough for a stall every 2 s to come three times.
+	// program serves, long enough for a stall every 2 s to come twice.
 	openRate = 400.0
-	openFor  = 6 * time.Second
+	openFor  = 4 * time.Second
 	// The judges of a bottleneck's class. reuse: new connections to the
 	// downstream per 1,000 requests (a pool that keeps one per request in
 	// flight opens 50 in a load of tens of thousands). queries: queries per
