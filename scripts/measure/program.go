@@ -3,7 +3,6 @@ package measure
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -286,11 +285,8 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		return m, fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
 	}
 	if opt.Settle > 0 {
-		fmt.Fprintf(w, "$ sleep %g   # the load is over: let its connections' goroutines end\n", opt.Settle.Seconds())
-		select {
-		case <-time.After(opt.Settle):
-		case <-ctx.Done():
-			return m, ctx.Err()
+		if err := settle(ctx, w, opt.Settle); err != nil {
+			return m, err
 		}
 	}
 	if m.Vars.After, err = fetchVars(ctx, w, p, filepath.Join(dir, "vars-after.json")); err != nil {
@@ -301,11 +297,31 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		if err != nil {
 			return m, fmt.Errorf("the goroutine leak profile (is the program built with GOEXPERIMENT=goroutineleakprofile?): %w", err)
 		}
-		for _, s := range leaks.Sample {
-			m.Leaked += s.Value[0]
-		}
+		m.Leaked = Goroutines(leaks)
 	}
 	return m, nil
+}
+
+// settle waits d once a load is over, for its connections' goroutines to
+// end, printing it as a shell would.
+func settle(ctx context.Context, w io.Writer, d time.Duration) error {
+	fmt.Fprintf(w, "$ sleep %g   # the load is over: let its connections' goroutines end\n", d.Seconds())
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Goroutines is how many goroutines a goroutine (or goroutine leak)
+// profile holds.
+func Goroutines(p *profile.Profile) int64 {
+	var n int64
+	for _, s := range p.Sample {
+		n += s.Value[0]
+	}
+	return n
 }
 
 // fetchVars saves the program's /debug/vars into path and parses it.
@@ -314,11 +330,7 @@ func fetchVars(ctx context.Context, w io.Writer, p *Program, path string) (serve
 	if err != nil {
 		return nil, err
 	}
-	var v server.Vars
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return v, nil
+	return parseVars(b, path)
 }
 
 // Fetch saves what url answers into path, printing the curl command that

@@ -95,11 +95,8 @@ func CaptureLoop(ctx context.Context, w io.Writer, p *Program, dir string, opt L
 	if p.Exited() {
 		return fmt.Errorf("the server exited during the load; its log:\n%s", tail(p.Log))
 	}
-	fmt.Fprintf(w, "$ sleep 1   # the load is over: its connections' goroutines end\n")
-	select {
-	case <-time.After(time.Second):
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := settle(ctx, w, time.Second); err != nil {
+		return err
 	}
 	if _, err := fetchVars(ctx, w, p, path("vars-after.json")); err != nil {
 		return err

@@ -116,15 +116,12 @@ func Summarize(w io.Writer, dir, name string, conc int) (Summary, error) {
 	after, errA := ReadVarsFile(path("vars-after.json"))
 	if errB == nil && errA == nil {
 		s.Vars = &VarsChange{Before: before, After: after}
-		fmt.Fprintf(w, "\nThe program's own numbers (%s: before the load, and a second after it; curl it yourself)\n", "/debug/vars")
+		fmt.Fprintf(w, "\nThe program's own numbers (/debug/vars: before the load, and a second after it; curl it yourself)\n")
 		WriteVars(w, *s.Vars)
 	}
 	s.Leaked = -1
 	if leaks, err := ReadProfile(path("goroutineleak.pprof")); err == nil {
-		s.Leaked = 0
-		for _, smp := range leaks.Sample {
-			s.Leaked += smp.Value[0]
-		}
+		s.Leaked = Goroutines(leaks)
 		fmt.Fprintf(w, "  goroutine leak profile (goroutineleak.pprof, a second after the load): %d goroutines blocked forever\n", s.Leaked)
 	}
 

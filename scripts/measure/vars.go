@@ -53,6 +53,11 @@ func ReadVarsFile(path string) (server.Vars, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseVars(b, path)
+}
+
+// parseVars parses a /debug/vars answer, read from path.
+func parseVars(b []byte, path string) (server.Vars, error) {
 	var v server.Vars
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
