@@ -122,9 +122,9 @@ if [ $failed = 1 ]; then
 fi
 sleep 1 # the load is over: its connections' goroutines end
 run curl -fsS -o "$out/vars-after.json" "$debug/debug/vars" || server_died "$out/server.log"
-if [[ " ${buildenv[*]} " == *goroutineleakprofile* ]]; then
-  run curl -fsS -o "$out/goroutineleak.pprof" "$debug/debug/pprof/goroutineleak" || die "no goroutine leak profile (see above)"
-fi
+for prof in $("$lookup" profiles "$n"); do # goroutineleak for a program built with the goroutine leak profile
+  run curl -fsS -o "$out/$prof.pprof" "$debug/debug/pprof/$prof" || die "no $prof profile (see above)"
+done
 
 if [ -n "${RATE:-}" ]; then
   say ""

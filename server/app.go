@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/trace"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,7 +24,8 @@ type App struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *Store
-	handler  http.Handler // the app's routes wrapped in cfg.Middleware
+	mux      *http.ServeMux // the app's routes, which name each request's trace task
+	handler  http.Handler   // mux wrapped in cfg.Middleware
 	appSrv   *http.Server
 	debugSrv *http.Server
 	appLn    net.Listener
@@ -76,6 +78,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no route for "+r.URL.Path+"; try GET /users/{id}")
 	})
+	a.mux = mux
 	var h http.Handler = mux
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
@@ -154,6 +157,16 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer func() { a.flight.observe(r, time.Since(start)) }()
 	}
+	// The request's trace task spans everything the app does for it,
+	// middleware included, so that the slowest tasks are the slowest
+	// requests. It is named by the route's pattern (Route for the users
+	// endpoint), and logs the request itself under the category request.
+	ctx, task := trace.NewTask(r.Context(), a.taskType(r))
+	defer task.End()
+	if trace.IsEnabled() {
+		trace.Log(ctx, "request", r.Method+" "+r.URL.Path)
+	}
+	r = r.WithContext(ctx)
 	rw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		v := recover()
@@ -175,6 +188,20 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rw.code == http.StatusOK {
 		a.pages.Add(1)
 	}
+}
+
+// taskType names a request's trace task: its method and the pattern of
+// the route that serves it, e.g. GET /users/{id} (Route), or the method
+// alone for a path no route serves.
+func (a *App) taskType(r *http.Request) string {
+	_, pattern := a.mux.Handler(r)
+	switch {
+	case pattern == "/" || pattern == "":
+		return r.Method
+	case r.Method+" "+pattern == Route:
+		return Route // the same string every time: no copy per request
+	}
+	return r.Method + " " + pattern
 }
 
 // statusWriter remembers whether the answer has begun.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"expvar"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -127,7 +128,7 @@ func (c *Config) validate() error {
 		names[m.name] = true
 	}
 	for _, m := range c.Metrics {
-		if !metricName.MatchString(m.Name) || names[m.Name] || m.Value == nil {
+		if !metricName.MatchString(m.Name) || names[m.Name] || expvar.Get(m.Name) != nil || m.Value == nil {
 			return fmt.Errorf("metric %q: want a unique lower-case name of letters, digits and _, and a Value", m.Name)
 		}
 		names[m.Name] = true

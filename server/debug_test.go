@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,10 +60,10 @@ func TestDebugProfilesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace, _ := io.ReadAll(resp.Body)
+	traced, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.HasPrefix(trace, []byte("go 1.")) {
-		t.Errorf("trace: status %d, %d bytes starting %q; want a Go execution trace", resp.StatusCode, len(trace), trace[:min(len(trace), 16)])
+	if resp.StatusCode != 200 || !bytes.HasPrefix(traced, []byte("go 1.")) {
+		t.Errorf("trace: status %d, %d bytes starting %q; want a Go execution trace", resp.StatusCode, len(traced), traced[:min(len(traced), 16)])
 	}
 	resp, err = http.Get("http://" + app.DebugAddr().String() + "/debug/pprof/")
 	if err != nil {
@@ -173,11 +175,14 @@ func busy(t *testing.T, app *App, stop chan struct{}) *sync.WaitGroup {
 // execution trace holds the request tasks and step regions (what go tool
 // trace lists under user-defined tasks and regions).
 func TestCapturesSeeStepsAndTasks(t *testing.T) {
-	// A middleware's own labels must survive inside the steps.
+	// A middleware's own labels must survive inside the steps, and what
+	// it does happens inside the request's task.
 	tenant := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pprof.Do(r.Context(), pprof.Labels("tenant", "acme"), func(ctx context.Context) {
-				next.ServeHTTP(w, r.WithContext(ctx))
+			trace.WithRegion(r.Context(), "tenant", func() {
+				pprof.Do(r.Context(), pprof.Labels("tenant", "acme"), func(ctx context.Context) {
+					next.ServeHTTP(w, r.WithContext(ctx))
+				})
 			})
 		})
 	}
@@ -189,7 +194,7 @@ func TestCapturesSeeStepsAndTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace, _ := io.ReadAll(resp.Body)
+	traced, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	close(stop)
 	wg.Wait()
@@ -214,12 +219,19 @@ func TestCapturesSeeStepsAndTasks(t *testing.T) {
 	}
 	// Read the trace as go tool trace does.
 	file := filepath.Join(t.TempDir(), "trace.out")
-	if err := os.WriteFile(file, trace, 0o644); err != nil {
+	if err := os.WriteFile(file, traced, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	parsed, err := exec.Command("go", "tool", "trace", "-d=parsed", file).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go tool trace -d=parsed: %v\n%.2000s", err, parsed)
+	}
+	// The middleware's region belongs to the task of a request, which
+	// therefore spans the middleware too.
+	tasks := regexp.MustCompile(`TaskBegin .* ID=([0-9]+) .*Type="`+regexp.QuoteMeta(Route)+`"`).FindAllSubmatch(parsed, -1)
+	region := regexp.MustCompile(`RegionBegin .* Task=([0-9]+) Type="tenant"`).FindSubmatch(parsed)
+	if region == nil || !slices.ContainsFunc(tasks, func(m [][]byte) bool { return string(m[1]) == string(region[1]) }) {
+		t.Errorf("the middleware's region is in no request's task (region: %q; %d tasks of type %s)", region, len(tasks), Route)
 	}
 	for _, want := range []string{
 		`TaskBegin .* Type="` + regexp.QuoteMeta(Route) + `"`,

@@ -102,11 +102,7 @@ func (h *usersHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use GET")
 		return
 	}
-	ctx, task := trace.NewTask(r.Context(), Route)
-	defer task.End()
-	if trace.IsEnabled() {
-		trace.Log(ctx, "request", r.Method+" "+r.URL.Path) // which request the task is, in go tool trace
-	}
+	ctx := r.Context() // it carries the request's trace task (App.ServeHTTP)
 	t := timer{start: time.Now()}
 
 	var id int64

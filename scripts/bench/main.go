@@ -278,7 +278,7 @@ func find(exs []catalog.Exercise, n int) (catalog.Exercise, bool) {
 }
 
 func newProgram(label string, e catalog.Exercise, kind string) *program {
-	return &program{label: label, pkg: "./" + e.Folder(kind), build: e.Build}
+	return &program{label: label, pkg: "./" + e.Folder(kind), build: e.BuildEnv(catalog.GoVersion())}
 }
 
 // runGroup starts a group's programs, checks each one's answers under

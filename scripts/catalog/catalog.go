@@ -15,12 +15,16 @@ package catalog
 import (
 	"bufio"
 	"fmt"
+	"go/version"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,8 +34,10 @@ type Exercise struct {
 	Number int
 	Slug   string
 	Title  string
-	// Build is the environment go build needs for this exercise, as
-	// NAME=value pairs (for example GOEXPERIMENT=...); empty for most.
+	// Build is the environment go build needs for this exercise on the
+	// oldest Go the kit supports, as NAME=value pairs (for example
+	// GOEXPERIMENT=...); empty for most. BuildEnv fits it to the Go that
+	// builds.
 	Build []string
 	// Loop holds the loop's settings for this exercise, as NAME=value
 	// pairs (RATE=400 FLIGHT=100ms): what make exercise-N uses unless the
@@ -48,6 +54,61 @@ func (e Exercise) Name() string { return fmt.Sprintf("%02d-%s", e.Number, e.Slug
 // Folder is the exercise's folder of kind "exercises" or "solutions",
 // relative to the repository's top.
 func (e Exercise) Folder(kind string) string { return filepath.Join(kind, e.Name()) }
+
+// BuildEnv is the environment go build needs for this exercise under
+// the Go release goVersion (as go env GOVERSION prints it, e.g. go1.27.3):
+// Build, less every experiment that release has made the default, whose
+// name its go command no longer knows (goroutineleakprofile from Go
+// 1.27: "go: unknown GOEXPERIMENT goroutineleakprofile").
+func (e Exercise) BuildEnv(goVersion string) []string {
+	var env []string
+	for _, kv := range e.Build {
+		name, value, _ := strings.Cut(kv, "=")
+		if name != "GOEXPERIMENT" {
+			env = append(env, kv)
+			continue
+		}
+		var keep []string
+		for _, exp := range strings.Split(value, ",") {
+			if since, ok := DefaultExperiments[exp]; !ok || version.Compare(goVersion, since) < 0 {
+				keep = append(keep, exp)
+			}
+		}
+		if len(keep) > 0 {
+			env = append(env, name+"="+strings.Join(keep, ","))
+		}
+	}
+	return env
+}
+
+// DefaultExperiments maps each GOEXPERIMENT that a Go release made the
+// default, and dropped as an experiment, to that release.
+var DefaultExperiments = map[string]string{"goroutineleakprofile": "go1.27"}
+
+// LeakProfile reports whether the exercise is built with the goroutine
+// leak profile (/debug/pprof/goroutineleak), which its Build asks for
+// with the goroutineleakprofile experiment, a default from Go 1.27 on:
+// the loop, the check and the reference captures then capture it.
+func (e Exercise) LeakProfile() bool {
+	for _, kv := range e.Build {
+		if name, value, _ := strings.Cut(kv, "="); name == "GOEXPERIMENT" && slices.Contains(strings.Split(value, ","), "goroutineleakprofile") {
+			return true
+		}
+	}
+	return false
+}
+
+// GoVersion is the release of the go command that builds the kit's
+// programs here, as go env GOVERSION prints it (go1.26.8), GOTOOLCHAIN
+// included; the release that built this program when the go command
+// cannot say.
+var GoVersion = sync.OnceValue(func() string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && version.IsValid(v) {
+		return v
+	}
+	return runtime.Version()
+})
 
 // HasSolution reports whether the exercise has a fix to make: every
 // exercise but the baseline.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,34 @@ func TestTheKitsWrongFixes(t *testing.T) {
 				t.Errorf("wrong fix %s replaces %s, which %s does not have", f.Name, filepath.Base(file), ex.Folder("exercises"))
 			}
 		}
+	}
+}
+
+// TestBuildEnvFollowsTheGo: an experiment stays in the build's
+// environment for a Go that has it, and leaves it for a Go that made it
+// the default (and would refuse its name), keeping the others.
+func TestBuildEnvFollowsTheGo(t *testing.T) {
+	e := Exercise{Build: []string{"GOEXPERIMENT=goroutineleakprofile,jsonv2", "CGO_CFLAGS=-O2"}}
+	for _, tc := range []struct {
+		goVersion string
+		want      []string
+	}{
+		{"go1.26.8", []string{"GOEXPERIMENT=goroutineleakprofile,jsonv2", "CGO_CFLAGS=-O2"}},
+		{"go1.27rc1", []string{"GOEXPERIMENT=jsonv2", "CGO_CFLAGS=-O2"}},
+		{"go1.27.3", []string{"GOEXPERIMENT=jsonv2", "CGO_CFLAGS=-O2"}},
+	} {
+		if got := e.BuildEnv(tc.goVersion); !slices.Equal(got, tc.want) {
+			t.Errorf("BuildEnv(%s) = %q, want %q", tc.goVersion, got, tc.want)
+		}
+	}
+	leak := Exercise{Build: []string{"GOEXPERIMENT=goroutineleakprofile"}}
+	if got := leak.BuildEnv("go1.27.3"); len(got) != 0 {
+		t.Errorf("BuildEnv(go1.27.3) = %q, want nothing: the experiment is the default there", got)
+	}
+	if !leak.LeakProfile() || !e.LeakProfile() || (Exercise{}).LeakProfile() {
+		t.Errorf("LeakProfile: %v, %v, %v; want true, true, false", leak.LeakProfile(), e.LeakProfile(), (Exercise{}).LeakProfile())
+	}
+	if v := GoVersion(); !strings.HasPrefix(v, "go1.") {
+		t.Errorf("GoVersion() = %q, want a Go release", v)
 	}
 }

@@ -122,7 +122,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 			if len(failed) > 0 {
 				names = strings.Join(failed, ", ")
 			}
-			res.Reasons = append(res.Reasons, fmt.Sprintf("the tests in %s fail: %s. The feature no longer keeps its promises, however fast it is. Next: read the failing test, then go test -v -count=1 -run '%s' %s",
+			res.Reasons = append(res.Reasons, fmt.Sprintf("the tests in %s fail: %s. The feature no longer keeps its promises, however fast it is. Next: read the failing test, then go test -race -v -count=1 -run '%s' %s (the command this check ran, on the failing tests alone)",
 				dir, names, strings.Join(failed, "|"), pkgPath(dir)))
 			return verdict(w, ex, res), nil
 		}
@@ -130,7 +130,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 
 	fmt.Fprintf(w, "\n2. Build both\n")
 	bins := filepath.Join(out, "bin")
-	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"), ex.Build...)
+	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"), ex.BuildEnv(catalog.GoVersion())...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -152,7 +152,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	}
 	var solBin string
 	if earlier == nil {
-		if solBin, err = measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"), ex.Build...); err != nil {
+		if solBin, err = measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"), ex.BuildEnv(catalog.GoVersion())...); err != nil {
 			return res, err
 		}
 	}
@@ -491,8 +491,9 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		if hasWait {
 			what = fmt.Sprintf("%s waiting in %s", fn, waitName)
 		}
-		res.Reasons = append(res.Reasons, fmt.Sprintf("%.0f%% of the handler's wall-clock samples still have %s (a fix keeps at most %.0f%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
-			100*y.Judged(hasWait), what, 100*a.Share, 100*s.Judged(hasWait), y.Captures))
+		got, bound := apart(100*y.Judged(hasWait), 100*a.Share, 0)
+		res.Reasons = append(res.Reasons, fmt.Sprintf("%s%% of the handler's wall-clock samples still have %s (a fix keeps at most %s%%; the solution has %.0f%%). Next: go tool pprof -top -cum %s/fgprof.pprof",
+			got, what, bound, 100*s.Judged(hasWait), y.Captures))
 	}
 	if _, ok := a.Judge("fsync"); ok && y.Syncs == 0 {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("your program made no fsync or fdatasync call under load (the solution made %d in the same trace): your fix no longer syncs, so a power cut loses lines that were answered. Next: go tool pprof -top -focus=Fsync %s/trace-syscall.pprof",
@@ -521,17 +522,20 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		}
 	}
 	if _, ok := a.Judge("reuse"); ok && y.ConnsPer1000 > reuseMax {
-		fail("reuse", "the downstream service accepted %.0f new connections per 1,000 requests of yours (the solution: %.1f; a fix stays under %.0f): nearly every call pays a TCP and a TLS handshake, and leaves a socket in TIME_WAIT. Next: ss -tan state time-wait | wc -l while make exercise-%d runs, and read how your client keeps connections (net/http.Transport)",
-			y.ConnsPer1000, s.ConnsPer1000, reuseMax, ex.Number)
+		got, bound := apart(y.ConnsPer1000, reuseMax, 0)
+		fail("reuse", "the downstream service accepted %s new connections per 1,000 requests of yours (the solution: %.1f; a fix stays under %s): nearly every call pays a TCP and a TLS handshake, and leaves a socket in TIME_WAIT. Next: ss -tan state time-wait | wc -l while make exercise-%d runs, and read how your client keeps connections (net/http.Transport)",
+			got, s.ConnsPer1000, bound, ex.Number)
 	}
 	if _, ok := a.Judge("queries"); ok {
 		if y.QueriesPerPage > queriesMax {
-			fail("queries", "a page of yours made %.1f queries to the shop's database on average (the solution: %.1f; a fix makes at most %.1f): each holds a pooled connection for the database's time. Next: count the queries that one page makes (the trace's regions, or the driver's shop_queries_total at /debug/vars)",
-				y.QueriesPerPage, s.QueriesPerPage, queriesMax)
+			got, bound := apart(y.QueriesPerPage, queriesMax, 1)
+			fail("queries", "a page of yours made %s queries to the shop's database on average (the solution: %.1f; a fix makes at most %s): each holds a pooled connection for the database's time. Next: count the queries that one page makes (the trace's regions, or the driver's shop_queries_total at /debug/vars)",
+				got, s.QueriesPerPage, bound)
 		}
 		if lim := max(2*s.PoolWaitMS, poolWaitMin); y.PoolWaitMS > lim {
-			fail("queries", "a page of yours waited %.1f ms on average for one of the pool's connections to the shop's database (the solution: %.2f ms; a fix waits at most %.2f ms): the pool is starved. Next: curl the debug listener's /debug/vars during a load (shop_wait_seconds_total, shop_in_use), and ask how long a page holds its connection",
-				y.PoolWaitMS, s.PoolWaitMS, lim)
+			got, bound := apart(y.PoolWaitMS, lim, 2)
+			fail("queries", "a page of yours waited %s ms on average for one of the pool's connections to the shop's database (the solution: %.2f ms; a fix waits at most %s ms): the pool is starved. Next: curl the debug listener's /debug/vars during a load (shop_wait_seconds_total, shop_in_use), and ask how long a page holds its connection",
+				got, s.PoolWaitMS, bound)
 		}
 	}
 	if j, ok := a.Judge("quota"); ok {
@@ -542,26 +546,28 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 	}
 	if _, ok := a.Judge("allocs"); ok {
 		if y.AllocBytes > allocsMax*s.AllocBytes || y.AllocObjects > allocsMax*s.AllocObjects {
-			fail("allocs", "a request of yours allocates %.0f bytes in %.0f objects on the heap, against the solution's %.0f bytes in %.0f objects (a fix allocates at most ×%.0f of either): every byte allocated is work for the garbage collector. Next: go tool pprof -sample_index=alloc_space -top %s/allocs.pprof (make exercise-%d captures it)",
-				y.AllocBytes, y.AllocObjects, s.AllocBytes, s.AllocObjects, allocsMax, y.Captures, ex.Number)
+			fail("allocs", "a request of yours allocates %.0f bytes in %.0f objects on the heap, against the solution's %.0f bytes in %.0f objects (a fix allocates at most ×%.0f of either): every byte allocated is work for the garbage collector. Next: go tool pprof -sample_index=alloc_space -top %s/allocs.pprof",
+				y.AllocBytes, y.AllocObjects, s.AllocBytes, s.AllocObjects, allocsMax, y.Captures)
 		}
 		if lim := max(allocsMax*s.GCShare, gcShareMin); y.GCShare > lim {
-			fail("allocs", "the garbage collector used %.0f%% of your program's CPU (the solution's: %.0f%%; a fix stays under %.0f%%). Next: GODEBUG=gctrace=1, and the allocation profile",
-				100*y.GCShare, 100*s.GCShare, 100*lim)
+			got, bound := apart(100*y.GCShare, 100*lim, 0)
+			fail("allocs", "the garbage collector used %s%% of your program's CPU (the solution's: %.0f%%; a fix stays under %s%%). Next: GODEBUG=gctrace=1, and the allocation profile",
+				got, 100*s.GCShare, bound)
 		}
 	}
 	if _, ok := a.Judge("leaks"); ok {
 		if left := y.GoroutinesAfter - y.GoroutinesBefore; left > s.GoroutinesAfter-s.GoroutinesBefore+leaksLeftMax || y.Leaked > 0 {
-			fail("leaks", "%s after the load ended, your program had %.0f goroutines against %.0f before it (the solution: %.0f, then %.0f), and its goroutine leak profile shows %d blocked forever: every request leaves goroutines behind. Next: curl '<debug>/debug/pprof/goroutineleak?debug=1', or go tool pprof -top %s/goroutineleak.pprof",
-				leaksSettle, y.GoroutinesAfter, y.GoroutinesBefore, s.GoroutinesBefore, s.GoroutinesAfter, y.Leaked, y.Captures)
+			fail("leaks", "%s after the load ended, your program had %.0f goroutines against %.0f before it (the solution: %.0f, then %.0f), and its goroutine leak profile shows %d blocked forever: every request leaves goroutines behind. Next: go tool pprof -top %s/goroutineleak.pprof, or curl -s 'localhost:6060/debug/pprof/goroutineleak?debug=1' while make exercise-%d runs",
+				leaksSettle, y.GoroutinesAfter, y.GoroutinesBefore, s.GoroutinesBefore, s.GoroutinesAfter, y.Leaked, y.Captures, ex.Number)
 		}
 	}
 	switch a.Metric {
 	case "rps":
 		res.Ratio = y.RPS / s.RPS
 		if res.Ratio < ex.Answer.Ratio {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("throughput %.0f req/s is ×%.2f of the solution's %.0f req/s in the same run (a fix reaches ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and look for what the handler still waits for",
-				y.RPS, res.Ratio, s.RPS, ex.Answer.Ratio, y.Captures))
+			got, bound := apart(res.Ratio, ex.Answer.Ratio, 2)
+			res.Reasons = append(res.Reasons, fmt.Sprintf("throughput %.0f req/s is ×%s of the solution's %.0f req/s in the same run (a fix reaches ×%s). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and look for what the handler still waits for",
+				y.RPS, got, s.RPS, bound, y.Captures))
 		}
 	case "p99open":
 		// Against the larger of the solution's p99 and the answer key's
@@ -569,17 +575,33 @@ func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
 		base := max(s.OpenP99, ex.Answer.Floor.Seconds())
 		res.Ratio = y.OpenP99 / base
 		if res.Ratio > ex.Answer.Ratio {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("under requests arriving at %.0f a second, whatever the answers, your p99 is %.1f ms, against the solution's %.1f ms in the same run: ×%.1f of the larger of it and %s (a fix stays within ×%.1f): some requests wait far longer than the rest. Next: make exercise-%d RATE=%.0f FLIGHT=100ms, and open the flight recorder's snapshot of a slow request",
-				openRate, 1000*y.OpenP99, 1000*s.OpenP99, res.Ratio, ex.Answer.Floor, ex.Answer.Ratio, ex.Number, openRate))
+			got, bound := apart(res.Ratio, ex.Answer.Ratio, 1)
+			res.Reasons = append(res.Reasons, fmt.Sprintf("under requests arriving at %.0f a second, whatever the answers, your p99 is %.1f ms, against the solution's %.1f ms in the same run: ×%s of the larger of it and %s (a fix stays within ×%s): some requests wait far longer than the rest. Next: make exercise-%d RATE=%.0f FLIGHT=100ms, and open the flight recorder's snapshot of a slow request",
+				openRate, 1000*y.OpenP99, 1000*s.OpenP99, got, ex.Answer.Floor, bound, ex.Number, openRate))
 		}
 	case "p50":
 		res.Ratio = y.P50 / s.P50
 		if res.Ratio > ex.Answer.Ratio {
-			res.Reasons = append(res.Reasons, fmt.Sprintf("median latency %.1f ms is ×%.2f of the solution's %.1f ms in the same run (a fix stays within ×%.2f). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and ask which waits could overlap",
-				1000*y.P50, res.Ratio, 1000*s.P50, ex.Answer.Ratio, y.Captures))
+			got, bound := apart(res.Ratio, ex.Answer.Ratio, 2)
+			res.Reasons = append(res.Reasons, fmt.Sprintf("median latency %.1f ms is ×%s of the solution's %.1f ms in the same run (a fix stays within ×%s). Next: go tool pprof -http=localhost:8081 %s/fgprof.pprof, and ask which waits could overlap",
+				1000*y.P50, got, 1000*s.P50, bound, y.Captures))
 		}
 	}
 	return res
+}
+
+// apart formats a measured value and the bound it is judged by with
+// decimals digits after the point, or as many more as it takes (up to
+// four more) for the two to read differently: a verdict never prints a
+// failing value equal to the bound it failed, such as ×0.50 for 0.496
+// against 0.5.
+func apart(v, bound float64, decimals int) (string, string) {
+	for d := decimals; ; d++ {
+		a, b := strconv.FormatFloat(v, 'f', d, 64), strconv.FormatFloat(bound, 'f', d, 64)
+		if a != b || d == decimals+4 {
+			return a, b
+		}
+	}
 }
 
 // verdict prints the comparison and the verdict, and returns res.

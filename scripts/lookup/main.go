@@ -4,7 +4,8 @@
 //
 //	go run ./scripts/lookup help                 # the exercises' lines of make help
 //	go run ./scripts/lookup folder exercises 1   # exercises/01-audit-trail
-//	go run ./scripts/lookup build 1              # the environment go build needs, NAME=value a line
+//	go run ./scripts/lookup build 1              # the environment go build needs under this Go, NAME=value a line
+//	go run ./scripts/lookup profiles 9           # the profiles the loop captures for the exercise beside every exercise's, a name a line
 //	go run ./scripts/lookup loop 5               # the loop's own settings for the exercise, NAME=value a line
 //	go run ./scripts/lookup builds               # a line per exercise with a build environment: it, then its folders
 //
@@ -30,7 +31,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | loop N")
+		return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | profiles N | loop N")
 	}
 	exs, err := catalog.Read(".")
 	if err != nil {
@@ -61,16 +62,26 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, kv := range e.Build {
+		for _, kv := range e.BuildEnv(catalog.GoVersion()) {
 			fmt.Println(kv)
+		}
+		return nil
+	case args[0] == "profiles" && len(args) == 2:
+		e, err := find(exs, args[1])
+		if err != nil {
+			return err
+		}
+		if e.LeakProfile() {
+			fmt.Println("goroutineleak")
 		}
 		return nil
 	case args[0] == "builds" && len(args) == 1:
 		for _, e := range exs {
-			if len(e.Build) == 0 {
+			env := e.BuildEnv(catalog.GoVersion())
+			if len(env) == 0 {
 				continue
 			}
-			line := append(append([]string(nil), e.Build...), "./"+e.Folder("exercises"))
+			line := append(env, "./"+e.Folder("exercises"))
 			if e.HasSolution() {
 				line = append(line, "./"+e.Folder("solutions"))
 			}
@@ -87,7 +98,7 @@ func run(args []string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | loop N")
+	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | profiles N | loop N")
 }
 
 // find returns exercise s of exs, s as the learner typed it.

@@ -231,8 +231,9 @@ type Measurement struct {
 }
 
 // Measure loads p with CheckBodies, every answer checked, while it
-// captures a CPU profile and a wall-clock profile (fgprof) into dir
-// (cpu.pprof, fgprof.pprof), then, if asked, an execution trace
+// captures a CPU profile, a wall-clock profile (fgprof) and an allocation
+// profile into dir (cpu.pprof, fgprof.pprof, allocs.pprof), then, if
+// asked, an execution trace
 // (trace.out). The commands it runs are printed to w.
 func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadOptions) (Measurement, error) {
 	var m Measurement
@@ -261,7 +262,8 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		<-loaded
 		return m, ctx.Err()
 	}
-	ps, errCaptures := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof")
+	// allocs.pprof is not read here: it is kept for the reader of a FAIL.
+	ps, errCaptures := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof", "allocs.pprof")
 	m.CPU, m.Wall = ps[0], ps[1]
 	var errTrace error
 	if opt.Trace > 0 && errCaptures == nil {

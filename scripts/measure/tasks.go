@@ -29,7 +29,7 @@ type Task struct {
 	Start    time.Duration // from the trace's first event
 	Duration time.Duration
 	Regions  []Region // the regions of the task, in the order they began
-	Waits    []Wait   // the waits of the goroutines of its regions, longest first
+	Waits    []Wait   // the waits of the goroutine that began it and of those of its regions, longest first
 }
 
 // Region is one region of a task: a step of the handler.
@@ -118,6 +118,7 @@ func readTasks(r io.Reader) (TaskView, error) {
 		case xtrace.EventTaskBegin:
 			t := task(ev.Task().ID)
 			t.typ, t.begin, t.hasB = ev.Task().Type, ev.Time(), true
+			t.goroutines[uint64(ev.Goroutine())] = true // the request's own, middleware included
 		case xtrace.EventTaskEnd:
 			t := task(ev.Task().ID)
 			t.end, t.hasE = ev.Time(), true

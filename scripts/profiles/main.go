@@ -174,7 +174,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if err := os.RemoveAll(work); err != nil {
 		return err
 	}
-	bin, err := measure.Build(ctx, w, ".", "./"+e.Folder(kind), filepath.Join(work, "bin"), e.Build...)
+	bin, err := measure.Build(ctx, w, ".", "./"+e.Folder(kind), filepath.Join(work, "bin"), e.BuildEnv(catalog.GoVersion())...)
 	if err != nil {
 		return err
 	}
@@ -200,9 +200,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "500ms", "-flight-max-bytes", fmt.Sprint(1<<20))
 		}
 	}
-	for _, env := range e.Build {
-		opt.Leaks = opt.Leaks || strings.Contains(env, "goroutineleakprofile")
-	}
+	opt.Leaks = opt.Leaks || e.LeakProfile()
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
