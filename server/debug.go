@@ -20,11 +20,13 @@ import (
 //	/debug/fgprof          wall-clock profile of every goroutine (?seconds=N)
 //	/debug/flight          the flight recorder's window now, for go tool trace
 //	                       (a 404 when it is off: see FlightConfig)
-//	/debug/vars            the program's numbers now, as JSON: the runtime's
+//	/debug/vars            the program's numbers now, as JSON in expvar's
+//	                       format (a variable a line): the runtime's
 //	                       (goroutines, allocations, GC CPU), and the app's
 //	                       and the exercise's (see Metric)
 //
-// A program built with GOEXPERIMENT=goroutineleakprofile also serves
+// A program built by Go 1.27, or by Go 1.26 with
+// GOEXPERIMENT=goroutineleakprofile, also serves
 // /debug/pprof/goroutineleak: the goroutines blocked forever, on a
 // channel or a lock that nothing running can reach.
 func DebugHandler() http.Handler { return debugHandler(nil, newVars(nil)) }

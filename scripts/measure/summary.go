@@ -220,6 +220,11 @@ func writeLoads(w io.Writer, conc int, hey HeyReport, o OpenLoopReport) {
 	fmt.Fprintf(w, "  hey sends a connection's next request only once its last is answered, so while the server stalls it\n"+
 		"  stops sending and its percentiles miss the requests that would have arrived; the open loop keeps\n"+
 		"  sending at its rate and counts each request from the moment it was due.\n")
+	if hey.Percentiles[99] >= o.P99 {
+		fmt.Fprintf(w, "  Here hey's p99 is no lower than the open loop's: a closed loop's p99 hides a stall only while the\n"+
+			"  %d requests its connections hold through each stall stay under 1%% of all it sends, and at %.0f req/s\n"+
+			"  (a slow or busy machine) they may not. Compare the p90.\n", conc, hey.RPS)
+	}
 	if o.Behind() {
 		fmt.Fprintf(w, "  !! The open-loop generator fell behind (a request left up to %s late): the server got less than %.0f req/s.\n", ms(o.MaxLag), o.Rate)
 	}
