@@ -1,6 +1,7 @@
 # slowpath: `make` lists the targets. Settings for the loop: CONCURRENCY,
-# DURATION, PORT, DEBUG_PORT, USERS, RATE, FLIGHT (see scripts/loop.sh).
-SHELL := bash
+# DURATION, PORT, DEBUG_PORT, USERS, RATE, FLIGHT, OUT_ROOT, TRACE_SECONDS
+# (see go doc ./scripts/loop). The recipes are POSIX sh, for any make from
+# 3.81 on (macOS's included).
 .DEFAULT_GOAL := help
 .PHONY: help test bench fuzz clean profiles docs prepare
 
@@ -22,10 +23,10 @@ help: ## list the targets
 	@printf '          make bench ROUNDS=3 ROUND=2s CONCURRENCY=50 CLIENT=wrk;  make check-1 CHECK_DIR=path/to/your/copy;  make check-1 EXPLAIN=1 (names the watched function: a spoiler)\n'
 
 exercise-%:
-	@scripts/loop.sh exercises $*
+	@go build -o $(BIN)/ ./scripts/loop && $(BIN)/loop exercises $*
 
 solution-%:
-	@scripts/loop.sh solutions $*
+	@go build -o $(BIN)/ ./scripts/loop && $(BIN)/loop solutions $*
 
 compare-%:
 	@$(note_sqlite)
@@ -41,12 +42,11 @@ BENCH_FLAGS = $(if $(ROUNDS),-rounds $(ROUNDS)) $(if $(ROUND),-round $(ROUND)) $
 # The scripts' tests load real servers and compare their speeds: they run
 # after the other packages' tests, not beside them, so that only their own
 # load shares the machine.
-test: ## check formatting, go.mod, vet and scripts, run every test with the race detector
+test: ## check formatting, go.mod and vet, run every test with the race detector
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go mod tidy -diff
 	go vet ./...
-	bash -n scripts/*.sh
 	go test -race -count=1 $$(go list ./... | grep -v '/scripts$$')
 	go test -race -count=1 ./scripts
 
@@ -62,7 +62,7 @@ profiles: ## regenerate the reference captures, flame graphs, check and bench ru
 prepare: ## build ahead what the day needs: the kit's commands, every program, go tool hey, and the race-enabled tests that the first make check-N runs (a few minutes, once)
 	@$(note_sqlite)
 	go mod download
-	go build -o $(BIN)/ ./scripts/bench ./scripts/check ./scripts/profiles ./scripts/lookup
+	go build -o $(BIN)/ ./scripts/loop ./scripts/bench ./scripts/check ./scripts/profiles ./scripts/lookup
 	go build ./...
 	go tool -n hey >/dev/null
 	@# an exercise built with an environment of its own (GOEXPERIMENT=...) compiles the runtime and SQLite once more

@@ -325,5 +325,6 @@ func copyDir(t *testing.T, src, dst string) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(solutionsDir)
+	os.RemoveAll(loopDir)
 	os.Exit(code)
 }

@@ -1,5 +1,5 @@
-// Package scripts holds the tests of the loop's shell scripts: they run
-// the real scripts against the real server, as a learner's make would.
+// Package scripts holds the kit's own tests of its commands: they run the
+// real commands against the real server, as a learner's make would.
 package scripts
 
 import (
@@ -33,16 +33,38 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// loop prepares scripts/loop.sh exercises 0 with a short load on free
-// ports, its captures in a temporary folder (out), and the server's
-// temporary database in another (tmp). A test that ends early kills
-// whatever the loop left running.
+// loopDir holds the loop's command, built for the tests; TestMain
+// removes it.
+var loopDir = filepath.Join(os.TempDir(), fmt.Sprintf("slowpath-loop-%d", os.Getpid()))
+
+// loopBin builds the loop's command once for the tests, as make
+// exercise-N does, and returns its path.
+var loopBin = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(loopDir, "loop")
+	build := exec.Command("go", "build", "-o", bin, "./scripts/loop")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./scripts/loop: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// loop prepares the loop (scripts/loop) on exercise 0 with a short load
+// on free ports, run from the repository's top as make runs it, its
+// captures in a temporary folder (out), and the server's temporary
+// database in another (tmp). A test that ends early kills whatever the
+// loop left running.
 func loop(t *testing.T, env ...string) (cmd *exec.Cmd, out string, port int, tmp string) {
 	t.Helper()
+	bin, err := loopBin()
+	if err != nil {
+		t.Fatal(err)
+	}
 	root := t.TempDir()
 	tmp = t.TempDir()
 	port = freePort(t)
-	cmd = exec.Command("bash", "loop.sh", "exercises", "0")
+	cmd = exec.Command(bin, "exercises", "0")
+	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "DURATION=4s", "CONCURRENCY=10", "USERS=2000", "OUT_ROOT="+root, "TMPDIR="+tmp,
 		fmt.Sprintf("PORT=%d", port), fmt.Sprintf("DEBUG_PORT=%d", freePort(t)))
 	cmd.Env = append(cmd.Env, env...)
@@ -72,18 +94,20 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 	cmd, out, port, _ := loop(t)
 	output, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("loop.sh: %v\n%s", err, output)
+		t.Fatalf("the loop: %v\n%s", err, output)
 	}
 	text := string(output)
 	// What the loop prints is for learners: the tests read only the
 	// commands it teaches, and the numbers from the summary's JSON.
 	for _, want := range []string{
-		"$ go tool hey -z 4s -c 10 http://localhost:", // the real commands, printed
-		"/debug/fgprof?seconds=1'",                    // captures fit in the load: 4 s - 3
-		"$ curl -sS -i http://localhost:",             // one request's headers...
-		"Server-Timing: parse;dur=",                   // ...shown
-		"go tool pprof -http=localhost:8081 " + out,   // how to open each capture
-		"go tool trace -http=localhost:8085 " + out,   //
+		"$ go build -o ", // the real commands, printed
+		"$ go tool hey -z 4s -c 10 http://localhost:",    //
+		"same as: curl -fsS -o " + out + "/fgprof.pprof", // what it does in-process, as its command
+		"/debug/fgprof?seconds=1'",                       // captures fit in the load: 4 s - 3
+		"same as: curl -sS -i http://localhost:",         // one request's headers...
+		"Server-Timing: parse;dur=",                      // ...shown
+		"go tool pprof -http=localhost:8081 " + out,      // how to open each capture
+		"go tool trace -http=localhost:8085 " + out,      //
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the output lacks %q", want)
@@ -136,7 +160,7 @@ func TestLoopNamesABusyPort(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil {
-		t.Fatal("loop.sh succeeded on a busy port")
+		t.Fatal("the loop succeeded on a busy port")
 	}
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], fmt.Sprint(busy)) || !strings.Contains(lines[0], "PORT=") {

@@ -88,17 +88,11 @@ func TestGracefulShutdown(t *testing.T) {
 func TestReadyFileNamesTheListeners(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ready.json")
 	app := newTestApp(t, func(c *Config) { c.ReadyFile = path })
-	var r Ready
-	deadline := time.Now().Add(time.Minute)
-	for {
-		var err error
-		if r, err = ReadReady(path); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no ready file within a minute: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := AwaitReady(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if r.PID != os.Getpid() || r.App != "http://"+app.Addr().String() || r.Debug != "http://"+app.DebugAddr().String() {
 		t.Fatalf("ready file %+v; want pid %d, app %s, debug %s", r, os.Getpid(), app.Addr(), app.DebugAddr())

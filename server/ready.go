@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Ready is what a server writes to its ready file (Config.ReadyFile,
@@ -59,3 +62,30 @@ func ReadReady(path string) (Ready, error) {
 	}
 	return r, nil
 }
+
+// AwaitReady waits for the ready file at path, polling it every 10 ms,
+// and returns what it says once a server has written it. It gives up
+// when ctx ends, or when exited (nil for none) closes: the server's
+// process ended first. It is the one wait for a server of the kit that
+// the harness and the tests share.
+func AwaitReady(ctx context.Context, path string, exited <-chan struct{}) (Ready, error) {
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		r, err := ReadReady(path)
+		if err == nil {
+			return r, nil
+		}
+		select {
+		case <-poll.C:
+		case <-exited:
+			return r, ErrExited
+		case <-ctx.Done():
+			return r, fmt.Errorf("no ready file %s: %w", path, ctx.Err())
+		}
+	}
+}
+
+// ErrExited says that a server's process ended before it wrote its ready
+// file (AwaitReady).
+var ErrExited = errors.New("the server exited before it served")

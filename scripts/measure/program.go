@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -82,6 +82,13 @@ type Program struct {
 // has written its ready file (server.Ready, dir/ready.json), and fails if
 // it exits first or takes longer than ReadyTimeout.
 func Start(ctx context.Context, w io.Writer, bin, dir string, args ...string) (*Program, error) {
+	return StartAt(ctx, w, bin, dir, "127.0.0.1:0", "127.0.0.1:0", args...)
+}
+
+// StartAt is Start with the app listener on addr and the debug listener
+// on debugAddr (e.g. localhost:8080 and localhost:6060), as the loop
+// starts a program for a learner to reach.
+func StartAt(ctx context.Context, w io.Writer, bin, dir, addr, debugAddr string, args ...string) (*Program, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -93,12 +100,16 @@ func Start(ctx context.Context, w io.Writer, bin, dir string, args ...string) (*
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own copy
-	args = append([]string{"-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-ready-file", readyPath}, args...)
+	args = append([]string{"-addr", addr, "-debug-addr", debugAddr, "-ready-file", "ready.json"}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C reaches the caller, which stops this once
-	fmt.Fprintf(w, "$ (cd %s && %s) > %s 2>&1 &\n", dir, strings.Join(cmd.Args, " "), logPath)
+	ownGroup(cmd) // a Ctrl-C reaches the caller, which stops this once
+	shown := bin
+	if rel, err := filepath.Rel(dir, bin); err == nil && !strings.HasPrefix(rel, "..") {
+		shown = rel
+	}
+	fmt.Fprintf(w, "$ (cd %s && %s %s) > %s 2>&1 &\n", dir, shown, strings.Join(args, " "), logPath)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -107,31 +118,37 @@ func Start(ctx context.Context, w io.Writer, bin, dir string, args ...string) (*
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	deadline := time.NewTimer(ReadyTimeout)
-	defer deadline.Stop()
-	poll := time.NewTicker(10 * time.Millisecond)
-	defer poll.Stop()
-	for {
-		if r, err := server.ReadReady(readyPath); err == nil {
-			if r.PID != p.PID {
-				p.kill()
-				return nil, fmt.Errorf("%s: the ready file names process %d, not %d", readyPath, r.PID, p.PID)
-			}
-			p.App, p.Debug = r.App, r.Debug
-			return p, nil
-		}
-		select {
-		case <-poll.C:
-		case <-p.done:
-			return nil, fmt.Errorf("%s exited before serving (%v); its log:\n%s", bin, p.err, tail(logPath))
-		case <-deadline.C:
-			p.kill()
-			return nil, fmt.Errorf("%s did not serve within %s; its log:\n%s", bin, ReadyTimeout, tail(logPath))
-		case <-ctx.Done():
-			p.kill()
-			return nil, ctx.Err()
+	rctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
+	defer cancel()
+	r, err := server.AwaitReady(rctx, readyPath, p.done)
+	switch {
+	case errors.Is(err, server.ErrExited):
+		return nil, fmt.Errorf("%s exited before serving (%v); its log:\n%s", bin, p.err, tail(logPath))
+	case ctx.Err() != nil:
+		p.kill()
+		return nil, ctx.Err()
+	case err != nil:
+		p.kill()
+		return nil, fmt.Errorf("%s did not serve within %s; its log:\n%s", bin, ReadyTimeout, tail(logPath))
+	case r.PID != p.PID:
+		p.kill()
+		return nil, fmt.Errorf("%s: the ready file names process %d, not %d", readyPath, r.PID, p.PID)
+	}
+	p.App, p.Debug = r.App, r.Debug
+	if host, _, _ := net.SplitHostPort(addr); host == "localhost" { // as the learner would type it
+		p.App, p.Debug = asLocalhost(r.App), asLocalhost(r.Debug)
+	}
+	return p, nil
+}
+
+// asLocalhost writes a loopback URL with the host name localhost.
+func asLocalhost(url string) string {
+	for _, ip := range []string{"127.0.0.1", "[::1]"} {
+		if rest, ok := strings.CutPrefix(url, "http://"+ip+":"); ok {
+			return "http://localhost:" + rest
 		}
 	}
+	return url
 }
 
 // Stop sends SIGTERM, the graceful shutdown, and waits for the program to
@@ -143,7 +160,7 @@ func (p *Program) Stop() error {
 		return fmt.Errorf("the server had already exited (%v); its log:\n%s", p.err, tail(p.Log))
 	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Process.Signal(sigTerm)
 	select {
 	case <-p.done:
 	case <-time.After(StopTimeout):
@@ -162,7 +179,7 @@ func (p *Program) Kill() { p.kill() }
 
 // kill ends the program's process group at once and waits for it.
 func (p *Program) kill() {
-	syscall.Kill(-p.PID, syscall.SIGKILL)
+	signalGroup(p.PID, sigKill)
 	<-p.done
 }
 
@@ -256,19 +273,17 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 	go func() {
 		loaded <- CheckBodies(loadCtx, BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping})
 	}()
-	select {
-	case <-time.After(time.Second):
-	case <-ctx.Done():
+	// allocs.pprof is not read here: it is kept for the reader of a FAIL.
+	ps, errCaptures := captureWindow(ctx, w, p, dir, secs, opt.Trace, "cpu.pprof", "fgprof.pprof", "allocs.pprof")
+	if ctx.Err() != nil {
 		<-loaded
 		return m, ctx.Err()
 	}
-	// allocs.pprof is not read here: it is kept for the reader of a FAIL.
-	ps, errCaptures := CaptureAll(ctx, w, p, dir, secs, "cpu.pprof", "fgprof.pprof", "allocs.pprof")
-	m.CPU, m.Wall = ps[0], ps[1]
-	var errTrace error
+	if len(ps) == 3 {
+		m.CPU, m.Wall = ps[0], ps[1]
+	}
 	if opt.Trace > 0 && errCaptures == nil {
 		m.Trace = filepath.Join(dir, "trace.out")
-		_, errTrace = Fetch(ctx, w, fmt.Sprintf("%s/debug/pprof/trace?seconds=%g", p.Debug, opt.Trace.Seconds()), m.Trace)
 	}
 	if opt.StopUnderLoad && loadCtx.Err() == nil {
 		fmt.Fprintf(w, "$ kill -TERM %d   # under load: the graceful shutdown must keep every answer's promises\n", p.PID)
@@ -277,8 +292,8 @@ func Measure(ctx context.Context, w io.Writer, p *Program, dir string, opt LoadO
 		cancel()
 	}
 	m.Load = <-loaded
-	if err := errors.Join(errCaptures, errTrace); err != nil {
-		return m, err
+	if errCaptures != nil {
+		return m, errCaptures
 	}
 	if m.Stopped {
 		return m, nil
@@ -339,7 +354,7 @@ func fetchVars(ctx context.Context, w io.Writer, p *Program, path string) (serve
 // does the same to w first, and returns it. A status other than 200 is an
 // error that quotes the answer.
 func Fetch(ctx context.Context, w io.Writer, url, path string) ([]byte, error) {
-	fmt.Fprintf(w, "$ curl -s -o %s '%s'\n", path, url)
+	fmt.Fprintf(w, "same as: curl -fsS -o %s '%s'   (fetched from this process)\n", path, url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

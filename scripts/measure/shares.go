@@ -2,11 +2,15 @@ package measure
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/server"
 )
 
 // hiddenFrames are folded into their caller when a sample is charged to a
@@ -246,4 +250,21 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// ReportShares writes, for the captures of one exercise or solution, the
+// share of the request handlers' samples that have the answer key's
+// bottleneck on the stack, and the wait behind it below the bottleneck: in the wall-clock
+// profile and in the CPU profile, the numbers make check-N and the kit's
+// tests judge by. bottleneck and wait are the key's expressions (wait may
+// be nil) and number the exercise's.
+func ReportShares(w io.Writer, number int, bottleneck, wait *regexp.Regexp, wall, cpu *profile.Profile) {
+	fmt.Fprintf(w, "Share of the request handlers' samples with the function on the stack (as pprof's cum), exercise %d\n", number)
+	fmt.Fprintf(w, "  %-64s %10s %6s\n", "", "wall clock", "CPU")
+	fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "bottleneck: "+catalog.FuncName(bottleneck),
+		100*CumShare(wall, server.HandlerFrames, bottleneck), 100*CumShare(cpu, server.HandlerFrames, bottleneck))
+	if wait != nil {
+		fmt.Fprintf(w, "  %-64s %9.1f%% %5.1f%%\n", "wait below it: "+catalog.FuncName(wait),
+			100*CumShareUnder(wall, server.HandlerFrames, wait, bottleneck), 100*CumShareUnder(cpu, server.HandlerFrames, wait, bottleneck))
+	}
 }

@@ -4,7 +4,7 @@
 // make bench that the docs quote, kept as text beside them, so that make
 // docs writes every number of the READMEs from committed files. Each
 // program is measured as the learner's loop
-// measures it at its defaults (measure.CaptureLoop: 100 in flight for
+// measures it at its defaults (measure.Loop: 100 in flight for
 // 10 s, the captures 5 s long, a short trace so that each file stays
 // under 4 MiB), and beside the captures it writes:
 //
@@ -167,28 +167,30 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 	return nil
 }
 
-// capture measures one program as the loop does and writes its reference
-// files into dest; the program runs in work, where its own files land.
+// capture runs the loop on one program, with the reference settings and
+// ports the kernel picks, in work, and keeps its captures in dest: a
+// reference capture is the learner's loop with other settings.
 func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, work string, opt measure.LoopOptions) error {
 	began := time.Now()
 	if err := os.RemoveAll(work); err != nil {
 		return err
 	}
-	bin, err := measure.Build(ctx, w, ".", "./"+e.Folder(kind), filepath.Join(work, "bin"), e.BuildEnv(catalog.GoVersion())...)
-	if err != nil {
+	if err := os.RemoveAll(dest); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(dest); err != nil {
+	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
 	// The exercise's own loop settings: an open-loop load after hey's
 	// (RATE), the flight recorder (FLIGHT), whose snapshots are kept.
-	var args []string
+	l := measure.Loop{Exercise: e, Kind: kind, Out: work, Addr: "127.0.0.1:0", DebugAddr: "127.0.0.1:0", Users: 10000, LoopOptions: opt}
+	l.Leaks = e.LeakProfile()
 	for _, kv := range e.Loop {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "RATE":
-			if opt.OpenRate, err = strconv.ParseFloat(v, 64); err != nil {
+			var err error
+			if l.OpenRate, err = strconv.ParseFloat(v, 64); err != nil {
 				return fmt.Errorf("the catalog's RATE=%s: %w", v, err)
 			}
 		case "FLIGHT":
@@ -197,28 +199,23 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 			if err != nil {
 				return err
 			}
-			args = append(args, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "500ms", "-flight-max-bytes", fmt.Sprint(1<<20))
+			l.ServerArgs = append(l.ServerArgs, "-flight-slow", v, "-flight-dir", abs, "-flight-cooldown", "1h", "-flight-min-age", "500ms", "-flight-max-bytes", fmt.Sprint(1<<20))
 		}
 	}
-	opt.Leaks = opt.Leaks || e.LeakProfile()
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return err
-	}
-	p, err := measure.Start(ctx, w, bin, work, args...)
-	if err != nil {
-		return err
-	}
-	err = measure.CaptureLoop(ctx, w, p, dest, opt)
-	if err != nil {
-		p.Kill()
-		return err
-	}
-	if err := p.Stop(); err != nil {
+	if _, err := l.Run(ctx, w); err != nil {
 		return err
 	}
 	kept := append([]string(nil), measure.LoopFiles...)
-	if opt.Leaks {
+	if l.Leaks {
 		kept = append(kept, "goroutineleak.pprof")
+	}
+	if l.OpenRate > 0 {
+		kept = append(kept, "openloop.json")
+	}
+	for _, f := range kept {
+		if err := os.Rename(filepath.Join(work, f), filepath.Join(dest, f)); err != nil {
+			return err
+		}
 	}
 	flights, _ := filepath.Glob(filepath.Join(dest, "flight-*.trace"))
 	for _, f := range flights {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -67,28 +68,24 @@ func crash(t *testing.T, bin, work string, after time.Duration) (map[int64]int, 
 	ready := filepath.Join(work, "ready.json")
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-debug-addr", "127.0.0.1:0", "-users", "1000", "-ready-file", ready)
 	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "TMPDIR="+work) // its temporary database, which a SIGKILL leaves behind, goes with work
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	var r server.Ready
-	for deadline := time.Now().Add(time.Minute); ; {
-		var err error
-		if r, err = server.ReadReady(ready); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("the program exited before serving (%v):\n%s", err, log.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the program did not serve within a minute:\n%s", log.String())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := server.AwaitReady(ctx, ready, exited)
+	if errors.Is(err, server.ErrExited) {
+		t.Fatalf("the program exited before serving (%v):\n%s", exitErr, log.String())
+	}
+	if err != nil {
+		t.Fatalf("the program did not serve within a minute (%v):\n%s", err, log.String())
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 50}, Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
