@@ -21,8 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/proc"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
 // TestDocCommands holds the kit to its promise that every command a README
@@ -31,7 +33,7 @@ import (
 // each line of a ```sh block (continuations joined, comments dropped),
 // each "$ " line of a plain ``` block, and each inline `code` span that
 // starts with a command; and the loop's "Open the captures" lines, as
-// measure.Summarize prints them now for each exercise's reference
+// report.Summarize prints them now for each exercise's reference
 // captures.
 // (The check's Next: lines are scripts/check's TestNextCommands.)
 //
@@ -787,7 +789,7 @@ func (e *docEnv) derive() error {
 		}
 	}
 	for _, tr := range derive {
-		if _, err := measure.SyscallProfile(e.ctx, io.Discard, tr); err != nil {
+		if _, err := captures.SyscallProfile(e.ctx, io.Discard, tr); err != nil {
 			return err
 		}
 	}
@@ -828,7 +830,7 @@ func (e *docEnv) folder(ex int) (string, error) {
 }
 
 // summaryGroups are the loop's "Open the captures" lines, as
-// measure.Summarize prints them now for each exercise's reference
+// report.Summarize prints them now for each exercise's reference
 // captures laid out where make exercise-N writes its own. (make
 // solution-N prints the same lines for the solution's folder; the
 // READMEs' commands open those.)
@@ -863,12 +865,12 @@ func (e *docEnv) summaryGroups() ([]*docGroup, error) {
 				return
 			}
 			var out bytes.Buffer
-			if _, err := measure.Summarize(&out, dir, j.kind+"/"+j.ex.Name(), 100); err != nil {
-				errs[i] = fmt.Errorf("measure.Summarize %s: %w", rel, err)
+			if _, err := report.Summarize(&out, dir, j.kind+"/"+j.ex.Name(), 100); err != nil {
+				errs[i] = fmt.Errorf("report.Summarize %s: %w", rel, err)
 				return
 			}
 			target := strings.TrimSuffix(j.kind, "s") + "-" + strconv.Itoa(j.ex.Number)
-			g := &docGroup{file: fmt.Sprintf("the summary of make %s (measure.Summarize on profiles/%s/%s)", target, j.ex.Name(), strings.TrimSuffix(j.kind, "s")), line: 1, ex: j.ex.Number}
+			g := &docGroup{file: fmt.Sprintf("the summary of make %s (report.Summarize on profiles/%s/%s)", target, j.ex.Name(), strings.TrimSuffix(j.kind, "s")), line: 1, ex: j.ex.Number}
 			for n, l := range strings.Split(out.String(), "\n") {
 				if s := strings.TrimSpace(l); strings.HasPrefix(s, "go tool pprof -http") || strings.HasPrefix(s, "go tool trace -http") {
 					g.cmds = append(g.cmds, docCommand{file: g.file, line: n + 1, text: strings.ReplaceAll(s, top+string(filepath.Separator), "")})
@@ -1159,7 +1161,7 @@ type docProgram struct {
 	once sync.Once
 	top  string
 	args []string
-	p    *measure.Program
+	p    *proc.Program
 	app  string // host:port of the app listener
 	// debug is the host:port of the debug listener.
 	debug string
@@ -1213,12 +1215,12 @@ func (p *docProgram) run(e *docEnv) error {
 	ctx, cancel := context.WithTimeout(e.ctx, buildTimeout)
 	defer cancel()
 	e.builds <- struct{}{}
-	bin, err := measure.Build(ctx, io.Discard, e.root, "./"+ex.Folder("exercises"), filepath.Join(e.tmp, "bin", ex.Name()), ex.BuildEnv(catalog.GoVersion())...)
+	bin, err := proc.Build(ctx, io.Discard, e.root, "./"+ex.Folder("exercises"), filepath.Join(e.tmp, "bin", ex.Name()), ex.BuildEnv(catalog.GoVersion())...)
 	<-e.builds
 	if err != nil {
 		return err
 	}
-	if p.p, err = measure.Start(ctx, io.Discard, bin, p.top, p.args...); err != nil {
+	if p.p, err = proc.Start(ctx, io.Discard, bin, p.top, p.args...); err != nil {
 		return err
 	}
 	p.app, p.debug = strings.TrimPrefix(p.p.App, "http://"), strings.TrimPrefix(p.p.Debug, "http://")

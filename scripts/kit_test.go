@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
 // TestExercises holds the kit to its promises, for every exercise of the
@@ -230,7 +230,7 @@ func wilsonLower(p float64, n int64) float64 {
 // folder as it is) and returns its verdict; skipTests leaves out the
 // folder's tests, which go test ./... runs anyway. Its output goes to a
 // log that the test prints when it fails.
-func runCheck(t *testing.T, root, bin string, ex catalog.Exercise, dir, out string, skipTests bool) measure.CheckResult {
+func runCheck(t *testing.T, root, bin string, ex catalog.Exercise, dir, out string, skipTests bool) report.CheckResult {
 	t.Helper()
 	jsonPath := filepath.Join(out, "result.json")
 	// Loads of 3 s (the check lengthens the one that also traces): the
@@ -253,7 +253,7 @@ func runCheck(t *testing.T, root, bin string, ex catalog.Exercise, dir, out stri
 	if exit, ok := err.(*exec.ExitError); err != nil && (!ok || exit.ExitCode() != 1) {
 		t.Fatalf("check %s: %v\n%s", strings.Join(args, " "), err, output)
 	}
-	var res measure.CheckResult
+	var res report.CheckResult
 	b, err := os.ReadFile(jsonPath)
 	if err == nil {
 		err = json.Unmarshal(b, &res)

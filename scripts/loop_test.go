@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/load"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 	"github.com/slowpath/slowpath/server"
 )
 
@@ -113,7 +115,7 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
-	var sum measure.Summary
+	var sum report.Summary
 	if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &sum) != nil {
 		t.Fatalf("no summary.json beside the captures: %v", err)
 	}
@@ -121,7 +123,7 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 		t.Errorf("summary: right %v, concurrency %d, hey %.0f req/s with %d failed; want right answers at 10 in flight",
 			sum.Right, sum.Concurrency, sum.Hey.RPS, sum.Hey.Non2xx()+sum.Hey.TransportErrors())
 	}
-	mix := measure.StandardMix()
+	mix := load.StandardMix()
 	mix.Users = 2000 // the loop's USERS
 	if sum.Bodies.Checked == 0 || sum.Bodies.Wrong+sum.Bodies.TransportErrors != 0 || sum.Bodies.Mix != mix.String() {
 		t.Errorf("body check: %+v; want answers checked over the standard mix, none wrong", sum.Bodies)
@@ -133,7 +135,7 @@ func TestLoopMeasuresExercise0(t *testing.T) {
 		t.Error("no wall-clock sample of the handler: the shares count nothing")
 	}
 	for _, f := range []string{"cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof"} {
-		if _, err := measure.ReadProfile(filepath.Join(out, f)); err != nil {
+		if _, err := captures.ReadProfile(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 	}

@@ -6,10 +6,10 @@
 //
 // The programs of a group are started together (on loopback ports the
 // kernel picks) and loaded one after the other, round after round, by the
-// same clients with the same request mix (measure.StandardMix), so that
+// same clients with the same request mix (load.StandardMix), so that
 // all of a group see the same noise. Two clients take turns when wrk is
 // installed (Debian's package wrk), one when it is not:
-//   - check: the kit's Go client (measure.CheckBodies), every answer's
+//   - check: the kit's Go client (load.CheckBodies), every answer's
 //     status, headers and body checked, so a fast wrong server is caught,
 //     not measured;
 //   - wrk: a C client that costs a request less than half the CPU, so
@@ -47,8 +47,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/load"
+	"github.com/slowpath/slowpath/scripts/internal/proc"
+	"github.com/slowpath/slowpath/scripts/internal/units"
 )
 
 func main() {
@@ -65,8 +67,8 @@ func main() {
 	}
 	clients := []string{clientCheck}
 	switch {
-	case *client == clientWrk || (*client == "" && measure.WrkPath() != ""):
-		if measure.WrkPath() == "" {
+	case *client == clientWrk || (*client == "" && load.WrkPath() != ""):
+		if load.WrkPath() == "" {
 			fmt.Fprintln(os.Stderr, "bench: -client wrk, but wrk is not installed (Debian: apt-get install wrk)")
 			os.Exit(2)
 		}
@@ -98,7 +100,7 @@ type program struct {
 	pkg   string // ./exercises/00-baseline
 	build []string
 	args  []string // the program's own flags, beside the bench's
-	proc  *measure.Program
+	proc  *proc.Program
 	runs  map[string][]sample // by client, one per round
 }
 
@@ -113,7 +115,7 @@ type sample struct {
 const (
 	clientCheck = "check"
 	clientWrk   = "wrk"
-	// clientOpen is the open-loop load (measure.OpenLoop) at openRate, for
+	// clientOpen is the open-loop load (load.OpenLoop) at openRate, for
 	// the groups whose goal is on the open-loop p99 (an exercise whose
 	// stall a closed loop hides).
 	clientOpen = "open"
@@ -221,7 +223,7 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 		return err
 	}
 	w := os.Stdout
-	mix := measure.StandardMix()
+	mix := load.StandardMix()
 	fmt.Fprintf(w, "== %s: %d requests in flight, %d alternating rounds of %s per group and client; clients: %s; mix: %s ==\n", title, conc, rounds, round, strings.Join(clients, ", "), mix)
 	if len(clients) == 1 && clients[0] == clientCheck {
 		fmt.Fprintf(w, "(wrk is not installed: only the kit's Go client loads; apt-get install wrk adds a cheaper client beside it)\n")
@@ -235,7 +237,7 @@ func run(ctx context.Context, only int, clients []string, rounds int, round time
 			if _, done := bins[p.pkg]; done {
 				continue
 			}
-			bin, err := measure.Build(ctx, w, ".", p.pkg, filepath.Join(out, "bin", strings.ReplaceAll(strings.TrimPrefix(p.pkg, "./"), "/", "-")), p.build...)
+			bin, err := proc.Build(ctx, w, ".", p.pkg, filepath.Join(out, "bin", strings.ReplaceAll(strings.TrimPrefix(p.pkg, "./"), "/", "-")), p.build...)
 			if err != nil {
 				return err
 			}
@@ -283,7 +285,7 @@ func newProgram(label string, e catalog.Exercise, kind string) *program {
 
 // runGroup starts a group's programs, checks each one's answers under
 // load, loads them in alternating rounds and stops them gracefully.
-func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string, out string, mix measure.Mix, clients []string, rounds int, round time.Duration, conc int) error {
+func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string, out string, mix load.Mix, clients []string, rounds int, round time.Duration, conc int) error {
 	var labels []string
 	for _, p := range g.programs {
 		labels = append(labels, p.label)
@@ -298,13 +300,13 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 	}()
 	for _, p := range g.programs {
 		var err error
-		if p.proc, err = measure.Start(ctx, w, bins[p.pkg], mustAbs(filepath.Join(out, p.label)), p.args...); err != nil {
+		if p.proc, err = proc.Start(ctx, w, bins[p.pkg], mustAbs(filepath.Join(out, p.label)), p.args...); err != nil {
 			return fmt.Errorf("%s: %w", p.label, err)
 		}
 	}
 	for _, p := range g.programs {
 		fmt.Fprintf(w, "%s: warm-up, and a check that it answers right under load (not counted)\n", p.label)
-		res, err := load(ctx, p, mix, 2*time.Second, conc)
+		res, err := loadBodies(ctx, p, mix, 2*time.Second, conc)
 		if err != nil {
 			return err
 		}
@@ -350,8 +352,8 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 
 // loadOpen runs one open-loop load of p at openRate, every answer
 // checked; its throughput is the answers per second.
-func loadOpen(ctx context.Context, p *program, mix measure.Mix, d time.Duration) (sample, error) {
-	r, err := measure.OpenLoop(ctx, measure.OpenLoopOptions{BaseURL: p.proc.App, Mix: mix, Rate: openRate, Duration: d})
+func loadOpen(ctx context.Context, p *program, mix load.Mix, d time.Duration) (sample, error) {
+	r, err := load.OpenLoop(ctx, load.OpenLoopOptions{BaseURL: p.proc.App, Mix: mix, Rate: openRate, Duration: d})
 	if err != nil {
 		return sample{}, err
 	}
@@ -361,20 +363,20 @@ func loadOpen(ctx context.Context, p *program, mix measure.Mix, d time.Duration)
 	return sample{RPS: float64(r.Answered) / r.Seconds, P50: r.P50, P99: r.P99}, nil
 }
 
-func loadChecked(ctx context.Context, p *program, mix measure.Mix, d time.Duration, conc int) (sample, error) {
-	res, err := load(ctx, p, mix, d, conc)
+func loadChecked(ctx context.Context, p *program, mix load.Mix, d time.Duration, conc int) (sample, error) {
+	res, err := loadBodies(ctx, p, mix, d, conc)
 	return sample{RPS: res.RPS(), P50: res.P50, P99: res.P99}, err
 }
 
 // loadWrk runs one load of p with wrk, printing its command the first
 // time, and fails on any socket error or a share of non-2xx answers that
 // is not the mix's share of unknown ids.
-func loadWrk(ctx context.Context, w io.Writer, p *program, mix measure.Mix, d time.Duration, conc int, dir string, show bool) (sample, error) {
-	opt := measure.WrkOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc, Duration: d, Dir: dir}
+func loadWrk(ctx context.Context, w io.Writer, p *program, mix load.Mix, d time.Duration, conc int, dir string, show bool) (sample, error) {
+	opt := load.WrkOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc, Duration: d, Dir: dir}
 	if show {
 		opt.Log = w
 	}
-	r, err := measure.RunWrk(ctx, opt)
+	r, err := load.RunWrk(ctx, opt)
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w", p.label, err)
 	}
@@ -391,11 +393,11 @@ func loadWrk(ctx context.Context, w io.Writer, p *program, mix measure.Mix, d ti
 	return sample{RPS: r.RPS, P50: r.P50, P99: r.P99}, nil
 }
 
-// load runs one checked load of p and fails on any wrong or missing answer.
-func load(ctx context.Context, p *program, mix measure.Mix, d time.Duration, conc int) (measure.BodyCheck, error) {
+// loadBodies runs one checked load of p and fails on any wrong or missing answer.
+func loadBodies(ctx context.Context, p *program, mix load.Mix, d time.Duration, conc int) (load.BodyCheck, error) {
 	lctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	res := measure.CheckBodies(lctx, measure.BodyCheckOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc})
+	res := load.CheckBodies(lctx, load.BodyCheckOptions{BaseURL: p.proc.App, Mix: mix, Concurrency: conc})
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -433,9 +435,9 @@ func rps(r sample) float64 { return r.RPS }
 
 // clientNames says in the table what each client is.
 var clientNames = map[string]string{
-	clientCheck: "client check (the kit's Go client, measure.CheckBodies: every answer's body checked)",
+	clientCheck: "client check (the kit's Go client, load.CheckBodies: every answer's body checked)",
 	clientWrk:   "client wrk (wrk -t 2 with the mix's paths in a Lua script: statuses only)",
-	clientOpen:  fmt.Sprintf("client open (measure.OpenLoop: %.0f requests a second arriving whatever the answers, latency from each one's due time)", openRate),
+	clientOpen:  fmt.Sprintf("client open (load.OpenLoop: %.0f requests a second arriving whatever the answers, latency from each one's due time)", openRate),
 }
 
 // printTable writes client c's rows and ratios; withGoals is false for
@@ -455,9 +457,9 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 			for _, r := range runs {
 				rounds = append(rounds, fmt.Sprintf("%.0f", r.RPS))
 			}
-			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, measure.Median(each(runs, rps)),
-				1000*measure.Median(each(runs, func(r sample) float64 { return r.P50 })),
-				1000*measure.Median(each(runs, func(r sample) float64 { return r.P99 })),
+			fmt.Fprintf(w, "%-12s %8.0f req/s %7.1f ms %7.1f ms   %s\n", p.label, units.Median(each(runs, rps)),
+				1000*units.Median(each(runs, func(r sample) float64 { return r.P50 })),
+				1000*units.Median(each(runs, func(r sample) float64 { return r.P99 })),
 				strings.Join(rounds, " "))
 		}
 	}
@@ -473,9 +475,9 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 				q = append(q, a.runs[c][i].P99/b.runs[c][i].P99)
 				shown = append(shown, fmt.Sprintf("%.1f", q[i]))
 			}
-			line := fmt.Sprintf("%s/%s open-loop p99: ×%.1f (rounds: %s)", g.openP99.a, g.openP99.b, measure.Median(q), strings.Join(shown, " "))
+			line := fmt.Sprintf("%s/%s open-loop p99: ×%.1f (rounds: %s)", g.openP99.a, g.openP99.b, units.Median(q), strings.Join(shown, " "))
 			if withGoals {
-				line += "; goal " + verdict(*g.openP99.goal, measure.Median(q))
+				line += "; goal " + verdict(*g.openP99.goal, units.Median(q))
 			}
 			fmt.Fprintln(w, line)
 			continue
@@ -488,7 +490,7 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 				q = append(q, a.runs[c][i].RPS/b.runs[c][i].RPS)
 				shown = append(shown, fmt.Sprintf("%.2f", q[i]))
 			}
-			m := measure.Median(q)
+			m := units.Median(q)
 			line := fmt.Sprintf("%s/%s throughput, %s: ×%.2f (rounds: %s)", r.a, r.b, c, m, strings.Join(shown, " "))
 			switch {
 			case r.checkClient && m > 1/clearlyFaster:
@@ -500,7 +502,7 @@ func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
 		}
 		if withGoals && g.p50 != nil {
 			p := byLabel[g.p50.label]
-			v := measure.Median(each(p.runs[c], func(r sample) float64 { return r.P50 }))
+			v := units.Median(each(p.runs[c], func(r sample) float64 { return r.P50 }))
 			fmt.Fprintf(w, "%s p50, %s: %.1f ms; goal %s\n", p.label, c, 1000*v, verdict(g.p50.goal, v))
 		}
 	}

@@ -1,6 +1,6 @@
 // Command bodies checks the answers of the users service while a load runs:
 // it sends GET /users/{id} from a few goroutines, with ids drawn from the
-// kit's standard request mix (measure.StandardMix), and counts the answers
+// kit's standard request mix (load.StandardMix), and counts the answers
 // whose status, headers or body are wrong. A status-code counter such as
 // hey's cannot see a 200 with the wrong body.
 //
@@ -19,11 +19,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/load"
 )
 
 func main() {
-	mix := measure.StandardMix()
+	mix := load.StandardMix()
 	url := flag.String("url", "http://localhost:8080", "base `URL` of the users service")
 	flag.Int64Var(&mix.Users, "users", mix.Users, "ids 1..`n` exist (the server's -users)")
 	conc := flag.Int("c", 4, "`goroutines` sending at once")
@@ -38,7 +38,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
-	res := measure.CheckBodies(ctx, measure.BodyCheckOptions{BaseURL: *url, Mix: mix, Concurrency: *conc, Client: client})
+	res := load.CheckBodies(ctx, load.BodyCheckOptions{BaseURL: *url, Mix: mix, Concurrency: *conc, Client: client})
 
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")

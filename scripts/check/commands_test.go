@@ -18,8 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/proc"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
 // TestNextCommands holds the check to the kit's promise that every
@@ -71,7 +73,7 @@ func TestNextCommands(t *testing.T) {
 			worst bool
 		}{{"check-exercise.json", false}, {"check-solution.json", false}, {"check-exercise.json", true}} {
 			path := filepath.Join(root, "profiles", ex.Name(), run.file)
-			var res measure.CheckResult
+			var res report.CheckResult
 			b, err := os.ReadFile(path)
 			if err == nil {
 				err = json.Unmarshal(b, &res)
@@ -117,7 +119,7 @@ func TestNextCommands(t *testing.T) {
 		t.Errorf("only %d of the check's Next: commands ran, want at least 12: do the skips swallow them?", ran)
 	}
 
-	programs := map[int]*measure.Program{}
+	programs := map[int]*proc.Program{}
 	t.Cleanup(func() {
 		for _, p := range programs {
 			p.Stop()
@@ -168,7 +170,7 @@ type nextCommand struct {
 // nextWorst makes a measurement fail every judge: yours wrong, slow,
 // waiting, unsynced, losing lines, stale, unbounded, reconnecting,
 // querying, over quota, allocating and leaking.
-func nextWorst(res *measure.CheckResult) {
+func nextWorst(res *report.CheckResult) {
 	y, s := &res.Yours, &res.Solution
 	y.Wrong = max(y.Wrong, 1)
 	if y.Example == "" {
@@ -188,7 +190,7 @@ func nextWorst(res *measure.CheckResult) {
 }
 
 // nextCommands re-judges res and returns the commands of its Next: lines.
-func nextCommands(t *testing.T, tmp string, ex catalog.Exercise, res measure.CheckResult, source string) []nextCommand {
+func nextCommands(t *testing.T, tmp string, ex catalog.Exercise, res report.CheckResult, source string) []nextCommand {
 	t.Helper()
 	f, err := os.CreateTemp(tmp, "verdict-*.txt")
 	if err != nil {
@@ -282,7 +284,7 @@ func layCheckCaptures(t *testing.T, root, top string, exs []catalog.Exercise, cm
 			}
 			rel := filepath.ToSlash(filepath.Join("profiles", "local", "check", ex.Name(), as, "trace-syscall.pprof"))
 			if slices.ContainsFunc(cmds, func(c nextCommand) bool { return strings.Contains(c.text, rel) }) {
-				if _, err := measure.SyscallProfile(context.Background(), io.Discard, filepath.Join(dir, "trace.out")); err != nil {
+				if _, err := captures.SyscallProfile(context.Background(), io.Discard, filepath.Join(dir, "trace.out")); err != nil {
 					return err
 				}
 			}
@@ -389,16 +391,16 @@ func serveNext(top string, w []string) (inUse bool, err error) {
 
 // startProgram builds and starts the shipped exercise's program, as make
 // exercise-N does, on loopback ports the kernel picks.
-func startProgram(t *testing.T, root, tmp string, ex catalog.Exercise) *measure.Program {
+func startProgram(t *testing.T, root, tmp string, ex catalog.Exercise) *proc.Program {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := measure.Build(ctx, io.Discard, root, "./"+filepath.ToSlash(ex.Folder("exercises")), filepath.Join(tmp, "bin"), ex.BuildEnv(catalog.GoVersion())...)
+	bin, err := proc.Build(ctx, io.Discard, root, "./"+filepath.ToSlash(ex.Folder("exercises")), filepath.Join(tmp, "bin"), ex.BuildEnv(catalog.GoVersion())...)
 	if err != nil {
 		t.Errorf("build exercise %d for its Next: commands: %v", ex.Number, err)
 		return nil
 	}
-	p, err := measure.Start(ctx, io.Discard, bin, filepath.Join(tmp, "run", ex.Name()))
+	p, err := proc.Start(ctx, io.Discard, bin, filepath.Join(tmp, "run", ex.Name()))
 	if err != nil {
 		t.Errorf("start exercise %d for its Next: commands: %v", ex.Number, err)
 		return nil
@@ -407,7 +409,7 @@ func startProgram(t *testing.T, root, tmp string, ex catalog.Exercise) *measure.
 }
 
 // loadProgram sends a short load, as the loop's would be running.
-func loadProgram(t *testing.T, root string, p *measure.Program, c nextCommand) {
+func loadProgram(t *testing.T, root string, p *proc.Program, c nextCommand) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -18,7 +18,7 @@
 //     answer key's ratio of the solution's. The answer key is
 //     solutions/answers.tsv.
 //
-// Both loads send the kit's standard request mix (measure.StandardMix),
+// Both loads send the kit's standard request mix (load.StandardMix),
 // the one of make compare-N and make bench.
 //
 // A FAIL reports the symptom: the numbers of yours against the solution's,
@@ -51,8 +51,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/harness"
+	"github.com/slowpath/slowpath/scripts/internal/load"
+	"github.com/slowpath/slowpath/scripts/internal/proc"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 	"github.com/slowpath/slowpath/server"
 )
 
@@ -92,13 +96,13 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, tests bool, solutionFrom string) (measure.CheckResult, error) {
+func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duration, tests bool, solutionFrom string) (report.CheckResult, error) {
 	ex, err := catalog.Find(".", n)
 	if err != nil {
-		return measure.CheckResult{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
+		return report.CheckResult{}, fmt.Errorf("%v (run it from the repository's top folder)", err)
 	}
 	if !ex.HasSolution() {
-		return measure.CheckResult{}, fmt.Errorf("exercise %d has nothing to fix: make check-1 checks the first exercise", n)
+		return report.CheckResult{}, fmt.Errorf("exercise %d has nothing to fix: make check-1 checks the first exercise", n)
 	}
 	if dir == "" {
 		dir = ex.Folder("exercises")
@@ -107,7 +111,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	if out == "" {
 		out = filepath.Join("profiles", "local", "check", ex.Name())
 	}
-	res := measure.CheckResult{Exercise: ex.Name(), Tests: true}
+	res := report.CheckResult{Exercise: ex.Name(), Tests: true}
 	w := os.Stdout
 
 	fmt.Fprintf(w, "== check %d: %s, against %s ==\n\n", n, dir, solution)
@@ -130,7 +134,7 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 
 	fmt.Fprintf(w, "\n2. Build both\n")
 	bins := filepath.Join(out, "bin")
-	yoursBin, err := measure.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"), ex.BuildEnv(catalog.GoVersion())...)
+	yoursBin, err := proc.Build(ctx, w, ".", pkgPath(dir), filepath.Join(bins, "yours"), ex.BuildEnv(catalog.GoVersion())...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -138,9 +142,9 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 		res.Reasons = append(res.Reasons, fmt.Sprintf("%s does not build: %v. Next: go vet %s", dir, err, pkgPath(dir)))
 		return verdict(w, ex, res), nil
 	}
-	var earlier *measure.CheckSide
+	var earlier *report.CheckSide
 	if solutionFrom != "" {
-		var prev measure.CheckResult
+		var prev report.CheckResult
 		b, err := os.ReadFile(solutionFrom)
 		if err == nil {
 			err = json.Unmarshal(b, &prev)
@@ -152,12 +156,12 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	}
 	var solBin string
 	if earlier == nil {
-		if solBin, err = measure.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"), ex.BuildEnv(catalog.GoVersion())...); err != nil {
+		if solBin, err = proc.Build(ctx, w, ".", pkgPath(solution), filepath.Join(bins, "solution"), ex.BuildEnv(catalog.GoVersion())...); err != nil {
 			return res, err
 		}
 	}
 
-	opt := measure.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: measure.StandardMix()}
+	opt := harness.LoadOptions{Concurrency: conc, Duration: dur, Capture: dur - 2*time.Second, Mix: load.StandardMix()}
 	if _, ok := ex.Answer.Judge("fsync"); ok { // a trace after the captures, still under load
 		opt.Duration = max(dur, 3500*time.Millisecond) // a second of captures, then the trace
 		opt.Capture, opt.Trace = max(opt.Duration-3*time.Second, time.Second), 500*time.Millisecond
@@ -233,9 +237,9 @@ var failedTest = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
 
 // measureOne starts one program, loads it, stops it gracefully and
 // computes its side of the comparison.
-func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, opt measure.LoadOptions) (measure.CheckSide, error) {
+func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, opt harness.LoadOptions) (report.CheckSide, error) {
 	w := os.Stdout
-	side := measure.CheckSide{Dir: dir, Captures: out}
+	side := report.CheckSide{Dir: dir, Captures: out}
 	if err := os.RemoveAll(out); err != nil {
 		return side, err
 	}
@@ -244,11 +248,11 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		return side, err
 	}
 	a := ex.Answer
-	p, err := measure.Start(ctx, w, bin, abs)
+	p, err := proc.Start(ctx, w, bin, abs)
 	if err != nil {
 		return side, err
 	}
-	m, err := measure.Measure(ctx, w, p, abs, opt)
+	m, err := harness.Measure(ctx, w, p, abs, opt)
 	stopErr := m.StopErr
 	if !m.Stopped {
 		stopErr = p.Stop()
@@ -260,11 +264,11 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		return side, err
 	}
 	if _, ok := a.Judge("fsync"); ok {
-		sys, err := measure.SyscallProfile(ctx, w, m.Trace)
+		sys, err := captures.SyscallProfile(ctx, w, m.Trace)
 		if err != nil {
 			return side, err
 		}
-		side.Syncs = measure.CountCalls(sys, syncCalls, mainCode)
+		side.Syncs = captures.CountCalls(sys, syncCalls, mainCode)
 	}
 	side.Answered = m.Load.Checked - m.Load.TransportErrors
 	if j, ok := a.Judge("lines"); ok {
@@ -277,11 +281,11 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 	if len(m.Load.Examples) > 0 {
 		side.Example = m.Load.Examples[0]
 	}
-	side.Share = measure.CumShare(m.Wall, server.HandlerFrames, a.Bottleneck)
-	side.CPUShare = measure.CumShare(m.CPU, server.HandlerFrames, a.Bottleneck)
+	side.Share = captures.CumShare(m.Wall, server.HandlerFrames, a.Bottleneck)
+	side.CPUShare = captures.CumShare(m.CPU, server.HandlerFrames, a.Bottleneck)
 	if a.Wait != nil {
-		side.WaitWall = measure.CumShareUnder(m.Wall, server.HandlerFrames, a.Wait, a.Bottleneck)
-		side.WaitCPU = measure.CumShareUnder(m.CPU, server.HandlerFrames, a.Wait, a.Bottleneck)
+		side.WaitWall = captures.CumShareUnder(m.Wall, server.HandlerFrames, a.Wait, a.Bottleneck)
+		side.WaitCPU = captures.CumShareUnder(m.CPU, server.HandlerFrames, a.Wait, a.Bottleneck)
 	}
 	if v := m.Vars; v.After != nil {
 		side.ConnsPer1000 = 1000 * v.PerRequest("downstream_conns_total")
@@ -295,8 +299,8 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		side.GoroutinesBefore, side.GoroutinesAfter = v.Before.Get("goroutines"), v.After.Get("goroutines")
 		side.Leaked = m.Leaked
 	}
-	side.Samples = measure.TopFunctions(m.Wall, server.HandlerFrames).Samples
-	side.CPUSamps = measure.TopFunctions(m.CPU, server.HandlerFrames).Samples
+	side.Samples = captures.TopFunctions(m.Wall, server.HandlerFrames).Samples
+	side.CPUSamps = captures.TopFunctions(m.CPU, server.HandlerFrames).Samples
 	fmt.Fprintf(w, "   %d answers, %.0f req/s, p50 %.1f ms; %d wrong\n", side.Checked, side.RPS, 1000*side.P50, side.Wrong)
 	jf, fresh := a.Judge("fresh")
 	if _, current := a.Judge("current"); fresh || current {
@@ -305,8 +309,8 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 			args = []string{jf.Arg, freshValidity.String()}
 		}
 		var oldest atomicMax
-		mix := measure.StandardMix()
-		res, err := phase(ctx, w, bin, filepath.Join(abs, "fresh"), args, measure.BodyCheckOptions{
+		mix := load.StandardMix()
+		res, err := phase(ctx, w, bin, filepath.Join(abs, "fresh"), args, load.BodyCheckOptions{
 			Mix: mix, Concurrency: opt.Concurrency,
 			Inspect: func(id int64, body []byte, received time.Time) {
 				if at, ok := asOf(body); ok {
@@ -326,8 +330,8 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		}
 	}
 	if j, ok := a.Judge("bounded"); ok {
-		mix := measure.Mix{Users: 10 * boundedKeep, Cycle: true}
-		res, err := phase(ctx, w, bin, filepath.Join(abs, "bounded"), []string{j.Arg, fmt.Sprint(boundedKeep)}, measure.BodyCheckOptions{
+		mix := load.Mix{Users: 10 * boundedKeep, Cycle: true}
+		res, err := phase(ctx, w, bin, filepath.Join(abs, "bounded"), []string{j.Arg, fmt.Sprint(boundedKeep)}, load.BodyCheckOptions{
 			Mix: mix, Concurrency: opt.Concurrency,
 		}, boundedLoad)
 		if err != nil {
@@ -342,13 +346,13 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 // openPhase starts the program once more and loads it open-loop, at
 // openRate for openFor, every answer checked: a stall that a closed loop
 // hides shows in its p99.
-func openPhase(ctx context.Context, w io.Writer, bin, dir string, side *measure.CheckSide) error {
-	p, err := measure.Start(ctx, w, bin, dir)
+func openPhase(ctx context.Context, w io.Writer, bin, dir string, side *report.CheckSide) error {
+	p, err := proc.Start(ctx, w, bin, dir)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   open-loop load: %.0f requests a second arriving for %s, whatever the answers; each latency from its due time; mix: %s\n", openRate, openFor, measure.StandardMix())
-	r, err := measure.OpenLoop(ctx, measure.OpenLoopOptions{BaseURL: p.App, Rate: openRate, Duration: openFor})
+	fmt.Fprintf(w, "   open-loop load: %.0f requests a second arriving for %s, whatever the answers; each latency from its due time; mix: %s\n", openRate, openFor, load.StandardMix())
+	r, err := load.OpenLoop(ctx, load.OpenLoopOptions{BaseURL: p.App, Rate: openRate, Duration: openFor})
 	if stopErr := p.Stop(); err == nil {
 		err = stopErr
 	}
@@ -366,15 +370,15 @@ func openPhase(ctx context.Context, w io.Writer, bin, dir string, side *measure.
 
 // phase starts the program once more with args, for one judge, loads it
 // for d as opt says, and stops it.
-func phase(ctx context.Context, w io.Writer, bin, dir string, args []string, opt measure.BodyCheckOptions, d time.Duration) (measure.BodyCheck, error) {
-	p, err := measure.Start(ctx, w, bin, dir, args...)
+func phase(ctx context.Context, w io.Writer, bin, dir string, args []string, opt load.BodyCheckOptions, d time.Duration) (load.BodyCheck, error) {
+	p, err := proc.Start(ctx, w, bin, dir, args...)
 	if err != nil {
-		return measure.BodyCheck{}, err
+		return load.BodyCheck{}, err
 	}
 	fmt.Fprintf(w, "   load: %d requests in flight for %s, every answer's body checked; mix: %s\n", opt.Concurrency, d, opt.Mix)
 	lctx, cancel := context.WithTimeout(ctx, d)
 	opt.BaseURL = p.App
-	res := measure.CheckBodies(lctx, opt)
+	res := load.CheckBodies(lctx, opt)
 	cancel()
 	if err := p.Stop(); err != nil {
 		return res, err
@@ -478,7 +482,7 @@ func watched(a catalog.Answer, named bool) (fn, wait string) {
 }
 
 // judge gives the reasons to fail, if any, from the two measurements.
-func judge(ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
+func judge(ex catalog.Exercise, res report.CheckResult) report.CheckResult {
 	y, s := res.Yours, res.Solution
 	a := ex.Answer
 	fn, waitName := watched(a, explainNames)
@@ -605,7 +609,7 @@ func apart(v, bound float64, decimals int) (string, string) {
 }
 
 // verdict prints the comparison and the verdict, and returns res.
-func verdict(w *os.File, ex catalog.Exercise, res measure.CheckResult) measure.CheckResult {
+func verdict(w *os.File, ex catalog.Exercise, res report.CheckResult) report.CheckResult {
 	res.Pass = res.Tests && len(res.Reasons) == 0
 	fn, waitName := watched(ex.Answer, res.Pass || explainNames)
 	if res.Yours.Checked > 0 {

@@ -16,8 +16,10 @@ import (
 
 	"github.com/google/pprof/profile"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/report"
+	"github.com/slowpath/slowpath/scripts/internal/units"
 	"github.com/slowpath/slowpath/server"
 )
 
@@ -152,7 +154,7 @@ func find(exs []catalog.Exercise, n int) (catalog.Exercise, error) {
 // capture is what one committed folder of reference captures says.
 type capture struct {
 	dir     string
-	summary measure.Summary
+	summary report.Summary
 	wall    *profile.Profile
 	cpu     *profile.Profile
 	machine map[string]string
@@ -171,13 +173,13 @@ func (g *generator) capture(dir string) (*capture, error) {
 	if m := concurrentRE.FindStringSubmatch(c.machine["command"]); m != nil {
 		conc, _ = strconv.Atoi(m[1])
 	}
-	if c.summary, err = measure.Summarize(io.Discard, filepath.Join(g.root, dir), dir, conc); err != nil {
+	if c.summary, err = report.Summarize(io.Discard, filepath.Join(g.root, dir), dir, conc); err != nil {
 		return nil, err
 	}
-	if c.wall, err = measure.ReadProfile(filepath.Join(g.root, dir, "fgprof.pprof")); err != nil {
+	if c.wall, err = captures.ReadProfile(filepath.Join(g.root, dir, "fgprof.pprof")); err != nil {
 		return nil, err
 	}
-	if c.cpu, err = measure.ReadProfile(filepath.Join(g.root, dir, "cpu.pprof")); err != nil {
+	if c.cpu, err = captures.ReadProfile(filepath.Join(g.root, dir, "cpu.pprof")); err != nil {
 		return nil, err
 	}
 	g.captures[dir] = c
@@ -357,7 +359,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		}
 		hasLeaks = hasLeaks || c.summary.Leaked >= 0
 	}
-	vars := func(cell func(v measure.VarsChange) string) func(c *capture) string {
+	vars := func(cell func(v captures.VarsChange) string) func(c *capture) string {
 		return func(c *capture) string {
 			if c.summary.Vars == nil {
 				return "-"
@@ -367,12 +369,12 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 	}
 	const varsFiles = "`vars-before.json`, `vars-after.json`"
 	if hasConns {
-		row("new connections to the downstream, per 1,000 requests", varsFiles+" (`downstream_conns_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+		row("new connections to the downstream, per 1,000 requests", varsFiles+" (`downstream_conns_total` over `requests_total`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%.1f", 1000*v.PerRequest("downstream_conns_total"))
 		}))
 	}
 	if hasShop {
-		row("queries to the shop's database per page; its pool's wait per page", varsFiles+" (`shop_queries_total`, `shop_wait_seconds_total` over `pages_total`)", vars(func(v measure.VarsChange) string {
+		row("queries to the shop's database per page; its pool's wait per page", varsFiles+" (`shop_queries_total`, `shop_wait_seconds_total` over `pages_total`)", vars(func(v captures.VarsChange) string {
 			pages := v.Delta("pages_total")
 			if pages <= 0 {
 				return "-"
@@ -381,22 +383,22 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		}))
 	}
 	if hasVars {
-		row("the users store's pool: wait per request", varsFiles+" (`db_wait_seconds_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+		row("the users store's pool: wait per request", varsFiles+" (`db_wait_seconds_total` over `requests_total`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%.2f ms", 1000*v.PerRequest("db_wait_seconds_total"))
 		}))
-		row("CPU left idle during the load, of what the cores could give", varsFiles+" (`cpu_idle_seconds_total` over `cpu_seconds_total`)", vars(func(v measure.VarsChange) string {
+		row("CPU left idle during the load, of what the cores could give", varsFiles+" (`cpu_idle_seconds_total` over `cpu_seconds_total`)", vars(func(v captures.VarsChange) string {
 			if v.Delta("cpu_seconds_total") <= 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.0f%%", 100*v.Delta("cpu_idle_seconds_total")/v.Delta("cpu_seconds_total"))
 		}))
-		row("heap allocated per request: bytes / objects", varsFiles+" (`heap_alloc_bytes_total`, `heap_alloc_objects_total` over `requests_total`)", vars(func(v measure.VarsChange) string {
+		row("heap allocated per request: bytes / objects", varsFiles+" (`heap_alloc_bytes_total`, `heap_alloc_objects_total` over `requests_total`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%s B / %.0f", thousands(v.PerRequest("heap_alloc_bytes_total")), v.PerRequest("heap_alloc_objects_total"))
 		}))
-		row("the GC's share of the CPU the program used", varsFiles+" (`gc_cpu_seconds_total`)", vars(func(v measure.VarsChange) string {
+		row("the GC's share of the CPU the program used", varsFiles+" (`gc_cpu_seconds_total`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%.0f%%", 100*v.GCShare())
 		}))
-		row("goroutines before the load / a second after it", varsFiles+" (`goroutines`)", vars(func(v measure.VarsChange) string {
+		row("goroutines before the load / a second after it", varsFiles+" (`goroutines`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%s / %s", thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")))
 		}))
 	}
@@ -424,21 +426,21 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 	})
 	for _, prof := range []string{"block", "mutex"} {
 		row(fmt.Sprintf("the %s profile's first function, of all its delay", prof), fmt.Sprintf("`%s.pprof` (`go tool pprof -top`)", prof), func(c *capture) string {
-			p, err := measure.ReadProfile(filepath.Join(g.root, c.dir, prof+".pprof"))
+			p, err := captures.ReadProfile(filepath.Join(g.root, c.dir, prof+".pprof"))
 			if err != nil {
 				return "-"
 			}
-			return first(measure.TopFunctions(p, anyFrame))
+			return first(captures.TopFunctions(p, anyFrame))
 		})
 	}
 	a := e.Answer
 	if a.Bottleneck != nil {
 		row("`"+a.BottleneckName()+"` on the stack: wall clock / CPU", "`fgprof.pprof` / `cpu.pprof` (`shares.txt`)", func(c *capture) string {
-			return fmt.Sprintf("%.1f%% / %.1f%%", 100*measure.CumShare(c.wall, server.HandlerFrames, a.Bottleneck), 100*measure.CumShare(c.cpu, server.HandlerFrames, a.Bottleneck))
+			return fmt.Sprintf("%.1f%% / %.1f%%", 100*captures.CumShare(c.wall, server.HandlerFrames, a.Bottleneck), 100*captures.CumShare(c.cpu, server.HandlerFrames, a.Bottleneck))
 		})
 		if a.Wait != nil {
 			row("`"+a.WaitName()+"` below it: wall clock / CPU", "`fgprof.pprof` / `cpu.pprof` (`shares.txt`)", func(c *capture) string {
-				return fmt.Sprintf("%.1f%% / %.1f%%", 100*measure.CumShareUnder(c.wall, server.HandlerFrames, a.Wait, a.Bottleneck), 100*measure.CumShareUnder(c.cpu, server.HandlerFrames, a.Wait, a.Bottleneck))
+				return fmt.Sprintf("%.1f%% / %.1f%%", 100*captures.CumShareUnder(c.wall, server.HandlerFrames, a.Wait, a.Bottleneck), 100*captures.CumShareUnder(c.cpu, server.HandlerFrames, a.Wait, a.Bottleneck))
 			})
 		}
 	}
@@ -486,7 +488,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 }
 
 // first is a Shares' first function and its share, or -.
-func first(s measure.Shares) string {
+func first(s captures.Shares) string {
 	if len(s.Top) == 0 {
 		return "-"
 	}
@@ -531,8 +533,8 @@ func thousands(v float64) string {
 }
 
 // readCheck reads a committed check result.
-func (g *generator) readCheck(path string) (measure.CheckResult, error) {
-	var r measure.CheckResult
+func (g *generator) readCheck(path string) (report.CheckResult, error) {
+	var r report.CheckResult
 	b, err := os.ReadFile(filepath.Join(g.root, path))
 	if err != nil {
 		return r, err
@@ -540,7 +542,7 @@ func (g *generator) readCheck(path string) (measure.CheckResult, error) {
 	return r, json.Unmarshal(b, &r)
 }
 
-func (g *generator) checks(e catalog.Exercise) (x, s measure.CheckResult, m map[string]string, err error) {
+func (g *generator) checks(e catalog.Exercise) (x, s report.CheckResult, m map[string]string, err error) {
 	dir := filepath.Join("profiles", e.Name())
 	if x, err = g.readCheck(filepath.Join(dir, "check-exercise.json")); err != nil {
 		return
@@ -552,7 +554,7 @@ func (g *generator) checks(e catalog.Exercise) (x, s measure.CheckResult, m map[
 	return
 }
 
-func verdictWord(r measure.CheckResult) string {
+func verdictWord(r report.CheckResult) string {
 	if r.Pass {
 		return "PASS"
 	}
@@ -589,27 +591,27 @@ func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
 		fmt.Fprintf(b, "| %s (a fix keeps at most %.0f%%) | %.0f%% | %.0f%% |\n", what, 100*e.Answer.Share, 100*x.Yours.Judged(hasWait), 100*s.Yours.Judged(hasWait))
 	}
 	for _, j := range e.Answer.Judges {
-		row := func(label string, cell func(c measure.CheckSide) string) {
+		row := func(label string, cell func(c report.CheckSide) string) {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", label, cell(x.Yours), cell(s.Yours))
 		}
 		switch j.Name {
 		case "reuse":
-			row("new connections to the loyalty service per 1,000 requests (a fix stays under 25)", func(c measure.CheckSide) string { return fmt.Sprintf("%.1f", c.ConnsPer1000) })
+			row("new connections to the loyalty service per 1,000 requests (a fix stays under 25)", func(c report.CheckSide) string { return fmt.Sprintf("%.1f", c.ConnsPer1000) })
 		case "current", "fresh":
-			row("oldest extra a page showed, by its as_of", func(c measure.CheckSide) string { return fmt.Sprintf("%.2f s", c.Oldest) })
+			row("oldest extra a page showed, by its as_of", func(c report.CheckSide) string { return fmt.Sprintf("%.2f s", c.Oldest) })
 		case "queries":
-			row("queries to the shop's database per page (a fix makes at most 2)", func(c measure.CheckSide) string { return fmt.Sprintf("%.2f", c.QueriesPerPage) })
-			row("wait for a connection of its pool, per page", func(c measure.CheckSide) string { return fmt.Sprintf("%.2f ms", c.PoolWaitMS) })
+			row("queries to the shop's database per page (a fix makes at most 2)", func(c report.CheckSide) string { return fmt.Sprintf("%.2f", c.QueriesPerPage) })
+			row("wait for a connection of its pool, per page", func(c report.CheckSide) string { return fmt.Sprintf("%.2f ms", c.PoolWaitMS) })
 		case "allocs":
-			row("heap allocated per request: bytes / objects (a fix: at most twice the solution's)", func(c measure.CheckSide) string {
+			row("heap allocated per request: bytes / objects (a fix: at most twice the solution's)", func(c report.CheckSide) string {
 				return fmt.Sprintf("%s B / %.0f", thousands(c.AllocBytes), c.AllocObjects)
 			})
-			row("the GC's share of the CPU used", func(c measure.CheckSide) string { return fmt.Sprintf("%.0f%%", 100*c.GCShare) })
+			row("the GC's share of the CPU used", func(c report.CheckSide) string { return fmt.Sprintf("%.0f%%", 100*c.GCShare) })
 		case "leaks":
-			row("goroutines before the load / a second after it", func(c measure.CheckSide) string {
+			row("goroutines before the load / a second after it", func(c report.CheckSide) string {
 				return fmt.Sprintf("%s / %s", thousands(c.GoroutinesBefore), thousands(c.GoroutinesAfter))
 			})
-			row("goroutines in the leak profile (a fix leaves none)", func(c measure.CheckSide) string { return thousands(float64(c.Leaked)) })
+			row("goroutines in the leak profile (a fix leaves none)", func(c report.CheckSide) string { return thousands(float64(c.Leaked)) })
 		}
 	}
 	fmt.Fprintf(b, "| reasons to fail | %d | %d |\n", len(x.Reasons), len(s.Reasons))
@@ -755,7 +757,7 @@ func benchRow(b *strings.Builder, shown string, r benchRound, c string) {
 	for _, x := range rs {
 		rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
 	}
-	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(measure.Median(rps)), 1000*measure.Median(p50), 1000*measure.Median(p99), len(rs))
+	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(units.Median(rps)), 1000*units.Median(p50), 1000*units.Median(p99), len(rs))
 }
 
 // symptomBlock is what exercise e costs against the service without its
@@ -842,7 +844,7 @@ func (g *generator) benchBlock(b *strings.Builder, e catalog.Exercise) error {
 			for i := range a.Rounds[cl] {
 				q = append(q, a.Rounds[cl][i].RPS/c.Rounds[cl][i].RPS)
 			}
-			ratios = append(ratios, fmt.Sprintf("%s/%s ×%.2f (%s)", p[0], p[1], measure.Median(q), cl))
+			ratios = append(ratios, fmt.Sprintf("%s/%s ×%.2f (%s)", p[0], p[1], units.Median(q), cl))
 		}
 	}
 	if len(ratios) > 0 {
@@ -943,9 +945,9 @@ func (g *generator) goBenchBlock(b *strings.Builder) error {
 			if u == "ns/op" {
 				continue
 			}
-			other = append(other, fmt.Sprintf("%s %s", strconv.FormatFloat(measure.Median(bn.values[u]), 'f', -1, 64), u))
+			other = append(other, fmt.Sprintf("%s %s", strconv.FormatFloat(units.Median(bn.values[u]), 'f', -1, 64), u))
 		}
-		ns := measure.Median(bn.values["ns/op"])
+		ns := units.Median(bn.values["ns/op"])
 		t := fmt.Sprintf("%.1f µs", ns/1000)
 		if ns >= 1e6 {
 			t = fmt.Sprintf("%.2f ms", ns/1e6)

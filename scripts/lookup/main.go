@@ -1,5 +1,5 @@
 // Command lookup answers the Makefile's and the loop's questions about the
-// exercises, from the kit's catalog (scripts/catalog), so that no shell
+// exercises, from the kit's catalog (scripts/internal/catalog), so that no shell
 // script reads the catalog itself:
 //
 //	go run ./scripts/lookup help                 # the exercises' lines of make help
@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
 )
 
 func main() {

@@ -8,7 +8,7 @@
 // (fgprof), block, mutex and allocation profiles and an execution trace,
 // reads the program's own numbers (/debug/vars) before and after, checks
 // the answers' bodies, stops the server and prints a summary
-// (measure.Loop). Every command it runs is printed first, so you can run
+// (harness.Loop). Every command it runs is printed first, so you can run
 // it yourself; what it does in its own process is printed as the command
 // that does the same, after "same as:".
 //
@@ -56,8 +56,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/harness"
+	"github.com/slowpath/slowpath/scripts/internal/proc"
 )
 
 func main() {
@@ -102,8 +103,8 @@ func run(args []string) int {
 			return fail(fmt.Sprintf("%s is not installed: %s", tool.name, tool.hint))
 		}
 	}
-	lock, err := measure.LockFolder(l.Out)
-	if errors.Is(err, measure.ErrLocked) {
+	lock, err := proc.LockFolder(l.Out)
+	if errors.Is(err, proc.ErrLocked) {
 		return fail(fmt.Sprintf("another run is using %s (make %s is already running?); wait for it, or set OUT_ROOT= to capture elsewhere", l.Out, target))
 	}
 	if err != nil {
@@ -136,7 +137,7 @@ func run(args []string) int {
 	switch {
 	case interrupted.Load():
 		return 130
-	case errors.Is(err, measure.ErrServerDied):
+	case errors.Is(err, proc.ErrServerDied):
 		return fail("server died")
 	case err != nil:
 		return fail(err.Error())
@@ -153,8 +154,8 @@ func fail(msg string) int {
 }
 
 // settings reads the loop's settings from the environment.
-func settings(ex catalog.Exercise, kind string) (measure.Loop, error) {
-	l := measure.Loop{Exercise: ex, Kind: kind, LoopOptions: measure.LoopOptions{Checkers: 4, Leaks: ex.LeakProfile()}}
+func settings(ex catalog.Exercise, kind string) (harness.Loop, error) {
+	l := harness.Loop{Exercise: ex, Kind: kind, LoopOptions: harness.LoopOptions{Checkers: 4, Leaks: ex.LeakProfile()}}
 	var err error
 	number := func(name string, def, min, max int) int {
 		v := os.Getenv(name)

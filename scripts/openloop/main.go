@@ -1,6 +1,6 @@
 // Command openloop loads the users service at a constant arrival rate, as
 // a population of users does, and counts each request's latency from the
-// moment it was due (measure.OpenLoop): the load that a stall cannot
+// moment it was due (load.OpenLoop): the load that a stall cannot
 // hide from. The loop runs it after hey when RATE is set:
 //
 //	go run ./scripts/openloop -url http://localhost:8080 -rate 2000 -duration 10s -o openloop.json
@@ -21,11 +21,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/load"
 )
 
 func main() {
-	mix := measure.StandardMix()
+	mix := load.StandardMix()
 	url := flag.String("url", "http://localhost:8080", "base `URL` of the users service")
 	flag.Int64Var(&mix.Users, "users", mix.Users, "ids 1..`n` exist (the server's -users)")
 	rate := flag.Float64("rate", 1000, "`requests` per second, arriving at a constant rate")
@@ -39,7 +39,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := measure.OpenLoop(ctx, measure.OpenLoopOptions{BaseURL: *url, Mix: mix, Rate: *rate, Duration: *duration, MaxInFlight: *inFlight})
+	r, err := load.OpenLoop(ctx, load.OpenLoopOptions{BaseURL: *url, Mix: mix, Rate: *rate, Duration: *duration, MaxInFlight: *inFlight})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "openloop:", err)
 		os.Exit(1)

@@ -4,12 +4,12 @@
 // make bench that the docs quote, kept as text beside them, so that make
 // docs writes every number of the READMEs from committed files. Each
 // program is measured as the learner's loop
-// measures it at its defaults (measure.Loop: 100 in flight for
+// measures it at its defaults (harness.Loop: 100 in flight for
 // 10 s, the captures 5 s long, a short trace so that each file stays
 // under 4 MiB), and beside the captures it writes:
 //
 //	vars-*.json     the program's own numbers before the load and after it
-//	summary.txt     the loop's summary (measure.Summarize)
+//	summary.txt     the loop's summary (report.Summarize)
 //	shares.txt      the answer key's bottleneck and wait in the handlers' samples
 //	flamegraph.png  the wall-clock flame graph, focused on request handling, as
 //	                go tool pprof -http draws it (with headless Chromium)
@@ -50,8 +50,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/flamegraph"
+	"github.com/slowpath/slowpath/scripts/internal/harness"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 	"github.com/slowpath/slowpath/server"
 )
 
@@ -115,9 +118,9 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 	if err != nil {
 		return fmt.Errorf("%v (run it from the repository's top folder)", err)
 	}
-	chromium, chromiumErr := measure.FindChromium()
+	chromium, chromiumErr := flamegraph.FindChromium()
 	w := os.Stdout
-	opt := measure.LoopOptions{Concurrency: 100, Duration: 10 * time.Second, Capture: 5 * time.Second, Trace: trace, Checkers: 4}
+	opt := harness.LoopOptions{Concurrency: 100, Duration: 10 * time.Second, Capture: 5 * time.Second, Trace: trace, Checkers: 4}
 	work, err := filepath.Abs(filepath.Join("profiles", "local", "reference"))
 	if err != nil {
 		return err
@@ -139,7 +142,7 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 				}
 			}
 			if chromiumErr == nil {
-				err := measure.RenderFlameGraph(ctx, w, measure.FlameGraph{
+				err := flamegraph.RenderFlameGraph(ctx, w, flamegraph.FlameGraph{
 					Profile: filepath.Join(dest, "fgprof.pprof"), Focus: server.HandlerFrames.String(),
 					Out: filepath.Join(dest, "flamegraph.png"), Chromium: chromium,
 				})
@@ -170,7 +173,7 @@ func run(ctx context.Context, only int, onlyKind string, trace time.Duration, pi
 // capture runs the loop on one program, with the reference settings and
 // ports the kernel picks, in work, and keeps its captures in dest: a
 // reference capture is the learner's loop with other settings.
-func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, work string, opt measure.LoopOptions) error {
+func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, work string, opt harness.LoopOptions) error {
 	began := time.Now()
 	if err := os.RemoveAll(work); err != nil {
 		return err
@@ -183,7 +186,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	}
 	// The exercise's own loop settings: an open-loop load after hey's
 	// (RATE), the flight recorder (FLIGHT), whose snapshots are kept.
-	l := measure.Loop{Exercise: e, Kind: kind, Out: work, Addr: "127.0.0.1:0", DebugAddr: "127.0.0.1:0", Users: 10000, LoopOptions: opt}
+	l := harness.Loop{Exercise: e, Kind: kind, Out: work, Addr: "127.0.0.1:0", DebugAddr: "127.0.0.1:0", Users: 10000, LoopOptions: opt}
 	l.Leaks = e.LeakProfile()
 	for _, kv := range e.Loop {
 		k, v, _ := strings.Cut(kv, "=")
@@ -205,7 +208,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 	if _, err := l.Run(ctx, w); err != nil {
 		return err
 	}
-	kept := append([]string(nil), measure.LoopFiles...)
+	kept := append([]string(nil), harness.LoopFiles...)
 	if l.Leaks {
 		kept = append(kept, "goroutineleak.pprof")
 	}
@@ -231,28 +234,28 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 		}
 	}
 	var summary strings.Builder
-	s, err := measure.Summarize(&summary, dest, e.Folder(kind), opt.Concurrency)
+	s, err := report.Summarize(&summary, dest, e.Folder(kind), opt.Concurrency)
 	if err != nil {
 		return err
 	}
 	if !s.Right {
 		return fmt.Errorf("wrong answers under load (see %s/summary.txt):\n%s", dest, summary.String())
 	}
-	measure.WriteTasks(&summary, dest)
+	report.WriteTasks(&summary, dest)
 	if err := os.WriteFile(filepath.Join(dest, "summary.txt"), []byte(strings.TrimLeft(summary.String(), "\n")), 0o644); err != nil {
 		return err
 	}
 	var shares strings.Builder
-	wall, err := measure.ReadProfile(filepath.Join(dest, "fgprof.pprof"))
+	wall, err := captures.ReadProfile(filepath.Join(dest, "fgprof.pprof"))
 	if err != nil {
 		return err
 	}
-	cpu, err := measure.ReadProfile(filepath.Join(dest, "cpu.pprof"))
+	cpu, err := captures.ReadProfile(filepath.Join(dest, "cpu.pprof"))
 	if err != nil {
 		return err
 	}
 	if e.Answer.Bottleneck != nil {
-		measure.ReportShares(&shares, e.Number, e.Answer.Bottleneck, e.Answer.Wait, wall, cpu)
+		captures.ReportShares(&shares, e.Number, e.Answer.Bottleneck, e.Answer.Wait, wall, cpu)
 		if err := os.WriteFile(filepath.Join(dest, "shares.txt"), []byte(shares.String()), 0o644); err != nil {
 			return err
 		}
@@ -263,7 +266,7 @@ func capture(ctx context.Context, w io.Writer, e catalog.Exercise, kind, dest, w
 }
 
 // machine says where and how the captures were made.
-func machine(e catalog.Exercise, kind string, opt measure.LoopOptions) string {
+func machine(e catalog.Exercise, kind string, opt harness.LoopOptions) string {
 	return where(fmt.Sprintf("make profiles (scripts/profiles: as make %s-%d does, %d concurrent for %s, trace %s)",
 		strings.TrimSuffix(kind, "s"), e.Number, opt.Concurrency, opt.Duration, opt.Trace))
 }

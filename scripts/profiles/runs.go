@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
 )
 
 // checks runs make check-N on each shipped exercise (it must FAIL) and on

@@ -15,8 +15,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/slowpath/slowpath/scripts/catalog"
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
 )
 
 func main() {
@@ -32,15 +32,15 @@ func main() {
 		os.Exit(2)
 	}
 	dir := flag.Arg(0)
-	wall, err := measure.ReadProfile(filepath.Join(dir, "fgprof.pprof"))
+	wall, err := captures.ReadProfile(filepath.Join(dir, "fgprof.pprof"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shares:", err)
 		os.Exit(1)
 	}
-	cpu, err := measure.ReadProfile(filepath.Join(dir, "cpu.pprof"))
+	cpu, err := captures.ReadProfile(filepath.Join(dir, "cpu.pprof"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shares:", err)
 		os.Exit(1)
 	}
-	measure.ReportShares(os.Stdout, ex.Number, ex.Answer.Bottleneck, ex.Answer.Wait, wall, cpu)
+	captures.ReportShares(os.Stdout, ex.Number, ex.Answer.Bottleneck, ex.Answer.Wait, wall, cpu)
 }

@@ -2,7 +2,7 @@
 // throughput and latency, the answers checked for correctness, Little's
 // law, where the request-handling goroutines spent their time on CPU and
 // on the wall clock, and the commands that open each capture
-// (measure.Summarize).
+// (report.Summarize).
 //
 //	go run ./scripts/summary -dir profiles/local/exercises/00-baseline -c 100 -json summary.json
 //
@@ -17,7 +17,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
 func main() {
@@ -29,12 +29,12 @@ func main() {
 	if *name == "" {
 		*name = filepath.Base(*dir)
 	}
-	s, err := measure.Summarize(os.Stdout, *dir, *name, *conc)
+	s, err := report.Summarize(os.Stdout, *dir, *name, *conc)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "summary:", err)
 		os.Exit(1)
 	}
-	measure.WriteTasks(os.Stdout, *dir)
+	report.WriteTasks(os.Stdout, *dir)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(s, "", "  ")
 		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {

@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/slowpath/slowpath/scripts/measure"
+	"github.com/slowpath/slowpath/scripts/internal/captures"
 )
 
 func main() {
@@ -27,7 +27,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	v, err := measure.ReadTasks(flag.Arg(0))
+	v, err := captures.ReadTasks(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tasks:", err)
 		os.Exit(1)
