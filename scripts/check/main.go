@@ -201,29 +201,35 @@ func pkgPath(dir string) string {
 }
 
 // runTests runs go test on the folder when it has tests, and reports
-// whether they passed, and the names of the tests that failed.
+// whether they passed, and the names of the tests that failed. It reads
+// go test's events (-json, as test2json writes them) and prints their
+// output as go test would have printed it.
 func runTests(ctx context.Context, dir string) (bool, []string, error) {
 	tests, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
 	if len(tests) == 0 {
 		fmt.Println("   (no tests in this folder)")
 		return true, nil, nil
 	}
-	cmd := exec.CommandContext(ctx, "go", "test", "-race", "-count=1", pkgPath(dir))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, &out), io.MultiWriter(os.Stderr, &out)
-	fmt.Printf("$ %s\n", strings.Join(cmd.Args, " "))
+	cmd := exec.CommandContext(ctx, "go", "test", "-json", "-race", "-count=1", pkgPath(dir))
+	cmd.Stderr = os.Stderr // build errors
+	events, err := cmd.StdoutPipe()
+	if err != nil {
+		return false, nil, err
+	}
+	fmt.Printf("$ %s   (its events printed as go test prints them)\n", strings.Join(cmd.Args, " "))
 	if stale, _ := exec.CommandContext(ctx, "go", "list", "-race", "-f", "{{.Stale}}", "github.com/mattn/go-sqlite3").Output(); strings.TrimSpace(string(stale)) != "false" {
 		fmt.Println("   (the race detector's first build compiles SQLite once more: a minute or two, the first time only)")
 	}
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return false, nil, err
+	}
+	failed, readErr := readTestEvents(events, os.Stdout)
+	err = cmd.Wait()
 	if ctx.Err() != nil {
 		return false, nil, ctx.Err()
 	}
-	var failed []string
-	for _, m := range failedTest.FindAllStringSubmatch(out.String(), -1) {
-		if !slices.Contains(failed, m[1]) {
-			failed = append(failed, m[1])
-		}
+	if readErr != nil {
+		return false, failed, readErr
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
@@ -232,8 +238,32 @@ func runTests(ctx context.Context, dir string) (bool, []string, error) {
 	return err == nil, failed, err
 }
 
-// failedTest finds the tests go test reports failed (subtests included).
-var failedTest = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
+// testEvent is one event of go test -json (go doc cmd/test2json).
+type testEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// readTestEvents reads go test -json's events from r, writes their output
+// to w, and returns the tests that failed (subtests included), in the
+// order they failed.
+func readTestEvents(r io.Reader, w io.Writer) ([]string, error) {
+	var failed []string
+	dec := json.NewDecoder(r)
+	for {
+		var ev testEvent
+		if err := dec.Decode(&ev); err == io.EOF {
+			return failed, nil
+		} else if err != nil {
+			return failed, fmt.Errorf("go test -json: %w", err)
+		}
+		io.WriteString(w, ev.Output)
+		if ev.Action == "fail" && ev.Test != "" && !slices.Contains(failed, ev.Test) {
+			failed = append(failed, ev.Test)
+		}
+	}
+}
 
 // measureOne starts one program, loads it, stops it gracefully and
 // computes its side of the comparison.

@@ -1,6 +1,14 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestApartNeverPrintsTheBound: a value that fails its bound never reads
 // as the bound itself, and a value far from it keeps its usual digits.
@@ -19,5 +27,46 @@ func TestApartNeverPrintsTheBound(t *testing.T) {
 		if v, b := apart(tc.v, tc.bound, tc.decimals); v != tc.wantV || b != tc.wantBound {
 			t.Errorf("apart(%v, %v, %d) = %s, %s; want %s, %s", tc.v, tc.bound, tc.decimals, v, b, tc.wantV, tc.wantBound)
 		}
+	}
+}
+
+// TestReadTestEventsNamesTheFailures runs go test -json on a small module
+// of its own whose tests fail, one of them in a subtest, and reads the
+// failures from its events, not from its text.
+func TestReadTestEventsNamesTheFailures(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.26\n",
+		"m_test.go": `package m
+
+import "testing"
+
+func TestPasses(t *testing.T) {}
+
+func TestFails(t *testing.T) { t.Error("--- FAIL: TestNotATest, in a message") }
+
+func TestParent(t *testing.T) {
+	t.Run("child", func(t *testing.T) { t.Fatal("no") })
+}
+`,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", "test", "-json", "-count=1", ".")
+	cmd.Dir = dir
+	out, _ := cmd.Output() // it fails: its tests do
+	var printed strings.Builder
+	failed, err := readTestEvents(bytes.NewReader(out), &printed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"TestFails", "TestParent/child", "TestParent"}; !slices.Equal(failed, want) {
+		t.Errorf("failed tests %q, want %q", failed, want)
+	}
+	if !strings.Contains(printed.String(), "--- FAIL: TestFails") || !strings.Contains(printed.String(), "--- PASS: TestPasses") {
+		t.Errorf("the events' output is not go test's text:\n%s", printed.String())
 	}
 }
