@@ -39,6 +39,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -192,6 +193,46 @@ func run(ctx context.Context, n int, dir, out string, conc int, dur time.Duratio
 	return verdict(w, ex, judge(ex, res)), nil
 }
 
+// settingJudges are the flags that the answer key's judges set for their
+// own runs (fresh=-FLAG, bounded=-FLAG), by judge.
+func settingJudges(a catalog.Answer) map[string]string {
+	flags := map[string]string{}
+	for _, name := range []string{"fresh", "bounded"} {
+		if j, ok := a.Judge(name); ok {
+			flags[name] = j.Arg
+		}
+	}
+	return flags
+}
+
+// flagDefaults reads, from what bin -h prints, the default of each flag
+// of flags (judge → -FLAG), by flag; a flag the program lacks is left
+// out.
+func flagDefaults(ctx context.Context, bin string, flags map[string]string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	cmd := exec.CommandContext(ctx, bin, "-h")
+	var usage bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &usage, &usage
+	fmt.Printf("$ %s -h   # the defaults of %s, which the judges set for their own runs\n", bin, strings.Join(slices.Sorted(maps.Values(flags)), ", "))
+	cmd.Run() // flag's -h exits 0 or 2; what it printed is what counts
+	defaults := map[string]string{}
+	for _, flag := range flags {
+		// A flag's block is its line, "  -name type", then its usage
+		// lines, indented with a tab, the last of which ends with its
+		// default.
+		block := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(flag) + `\b.*\n((?:    \t.*\n)*)`).FindSubmatch(usage.Bytes())
+		if block == nil {
+			continue
+		}
+		if d := regexp.MustCompile(`\(default "?([^")]*)"?\)\s*$`).FindSubmatch(bytes.TrimSpace(block[1])); d != nil {
+			defaults[flag] = string(d[1])
+		}
+	}
+	return defaults, nil
+}
+
 // pkgPath is the go command's name for the package in dir.
 func pkgPath(dir string) string {
 	if filepath.IsAbs(dir) {
@@ -278,6 +319,9 @@ func measureOne(ctx context.Context, ex catalog.Exercise, bin, dir, out string, 
 		return side, err
 	}
 	a := ex.Answer
+	if side.Defaults, err = flagDefaults(ctx, bin, settingJudges(a)); err != nil {
+		return side, err
+	}
 	p, err := proc.Start(ctx, w, bin, abs)
 	if err != nil {
 		return side, err
@@ -545,6 +589,15 @@ func judge(ex catalog.Exercise, res report.CheckResult) report.CheckResult {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("a page of yours showed an extra that was %.1f s old when it arrived (as_of; the solution's oldest: %.2f s): it showed a value kept from an earlier request, which the feature promises never to do. Next: what does a page show when it does not ask?",
 			y.Oldest, s.Oldest))
 	}
+	for _, name := range []string{"fresh", "bounded"} {
+		j, ok := a.Judge(name)
+		if !ok || s.Defaults[j.Arg] == "" {
+			continue // no judge, or a kept measurement of the solution from before the defaults were read
+		}
+		if reason := defaultBreaks(name, j.Arg, y.Defaults[j.Arg], s.Defaults[j.Arg]); reason != "" {
+			res.Reasons = append(res.Reasons, reason+fmt.Sprintf(". Next: go run %s -h", pkgPath(y.Dir)))
+		}
+	}
 	if j, ok := a.Judge("bounded"); ok && y.CycleP50 < 0.5*s.CycleP50 {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("run with %s %d, under a load over %d users in turn your program answered with a median of %.1f ms against the solution's %.1f ms: it serves from memory more users than %s allows, so its memory grows with the users it sees. Next: bound what it keeps",
 			j.Arg, boundedKeep, 10*boundedKeep, 1000*y.CycleP50, 1000*s.CycleP50, j.Arg))
@@ -622,6 +675,32 @@ func judge(ex catalog.Exercise, res report.CheckResult) report.CheckResult {
 		}
 	}
 	return res
+}
+
+// defaultBreaks says how a program's default for flag breaks the promise
+// that judge name guards, against the solution's default, or "" when it
+// keeps it: the judges run the program with flag set to a short value, so
+// they would not see a default that breaks the promise when nobody sets
+// it (a validity of an hour, a memory budget of a million).
+func defaultBreaks(name, flag, yours, solution string) string {
+	if yours == "" {
+		return fmt.Sprintf("your program has no default for %s (the solution's is %s): the feature's setting is gone", flag, solution)
+	}
+	switch name {
+	case "fresh":
+		y, errY := time.ParseDuration(yours)
+		s, errS := time.ParseDuration(solution)
+		if errY != nil || errS != nil || y > s {
+			return fmt.Sprintf("your program's default %s is %s, the solution's %s: run as it ships, its pages show what they show longer after it stopped being valid than the feature promises", flag, yours, solution)
+		}
+	case "bounded":
+		y, errY := strconv.ParseInt(yours, 10, 64)
+		s, errS := strconv.ParseInt(solution, 10, 64)
+		if errY != nil || errS != nil || y > s {
+			return fmt.Sprintf("your program's default %s is %s, the solution's %s: run as it ships, it keeps more in memory than the feature's budget allows", flag, yours, solution)
+		}
+	}
+	return ""
 }
 
 // apart formats a measured value and the bound it is judged by with

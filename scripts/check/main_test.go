@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,5 +69,39 @@ func TestParent(t *testing.T) {
 	}
 	if !strings.Contains(printed.String(), "--- FAIL: TestFails") || !strings.Contains(printed.String(), "--- PASS: TestPasses") {
 		t.Errorf("the events' output is not go test's text:\n%s", printed.String())
+	}
+}
+
+// TestFlagDefaultsReadsTheProgram reads the defaults of the flags a judge
+// sets from a real program's -h, and judges a default that breaks the
+// promise against the solution's.
+func TestFlagDefaultsReadsTheProgram(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "price-list")
+	build := exec.Command("go", "build", "-o", bin, "./solutions/05-price-list")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	got, err := flagDefaults(t.Context(), bin, map[string]string{"fresh": "-prices-every", "bounded": "-no-such-flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"-prices-every": "2s"}; !maps.Equal(got, want) {
+		t.Errorf("defaults %v, want %v", got, want)
+	}
+	for _, tc := range []struct {
+		judge, yours, solution string
+		breaks                 bool
+	}{
+		{"fresh", "2s", "2s", false},
+		{"fresh", "500ms", "2s", false},
+		{"fresh", "1h0m0s", "2s", true},
+		{"fresh", "", "2s", true},
+		{"bounded", "10000", "10000", false},
+		{"bounded", "1000000", "10000", true},
+	} {
+		if reason := defaultBreaks(tc.judge, "-flag", tc.yours, tc.solution); (reason != "") != tc.breaks {
+			t.Errorf("defaultBreaks(%s, %q against %q) = %q, want a reason: %v", tc.judge, tc.yours, tc.solution, reason, tc.breaks)
+		}
 	}
 }

@@ -22,6 +22,10 @@ type CheckSide struct {
 	Lines    int     `json:"lines"`     // lines in the program's file after its graceful shutdown (lines)
 	Oldest   float64 `json:"oldest"`    // the oldest as_of of a page's extra at its answer, seconds (fresh)
 	CycleP50 float64 `json:"cycle_p50"` // median latency under a load over users in turn, seconds (bounded)
+	// Defaults are the defaults of the flags that the judges set for
+	// their runs (fresh, bounded), as the program's -h prints them, by
+	// flag: a program is judged as it runs when nobody sets them.
+	Defaults map[string]string `json:"defaults,omitempty"`
 	// Measured for a p99open exercise, by an open-loop load of its own:
 	OpenRate float64 `json:"open_rate,omitempty"` // requests a second, arriving whatever the answers
 	OpenP99  float64 `json:"open_p99,omitempty"`  // p99 latency from each request's due time, seconds
