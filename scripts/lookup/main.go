@@ -16,7 +16,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/slowpath/slowpath/scripts/internal/catalog"
@@ -48,7 +47,7 @@ func run(args []string) error {
 		if kind != "exercises" && kind != "solutions" {
 			return fmt.Errorf("kind %q: want exercises or solutions", kind)
 		}
-		e, err := find(exs, args[2])
+		e, err := catalog.Lookup(exs, args[2])
 		if err != nil {
 			return err
 		}
@@ -58,7 +57,7 @@ func run(args []string) error {
 		fmt.Println(e.Folder(kind))
 		return nil
 	case args[0] == "build" && len(args) == 2:
-		e, err := find(exs, args[1])
+		e, err := catalog.Lookup(exs, args[1])
 		if err != nil {
 			return err
 		}
@@ -67,7 +66,7 @@ func run(args []string) error {
 		}
 		return nil
 	case args[0] == "profiles" && len(args) == 2:
-		e, err := find(exs, args[1])
+		e, err := catalog.Lookup(exs, args[1])
 		if err != nil {
 			return err
 		}
@@ -89,7 +88,7 @@ func run(args []string) error {
 		}
 		return nil
 	case args[0] == "loop" && len(args) == 2:
-		e, err := find(exs, args[1])
+		e, err := catalog.Lookup(exs, args[1])
 		if err != nil {
 			return err
 		}
@@ -99,18 +98,4 @@ func run(args []string) error {
 		return nil
 	}
 	return fmt.Errorf("usage: lookup help | folder exercises|solutions N | build N | builds | profiles N | loop N")
-}
-
-// find returns exercise s of exs, s as the learner typed it.
-func find(exs []catalog.Exercise, s string) (catalog.Exercise, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || strconv.Itoa(n) != s {
-		return catalog.Exercise{}, fmt.Errorf("exercise number %q is not a number: make help lists them", s)
-	}
-	for _, e := range exs {
-		if e.Number == n {
-			return e, nil
-		}
-	}
-	return catalog.Exercise{}, fmt.Errorf("no exercise %d in %s: make help lists them", n, catalog.CatalogFile)
 }

@@ -76,7 +76,7 @@ func run(args []string) int {
 	if err != nil {
 		return fail(fmt.Sprintf("%v (run it from the repository's top folder)", err))
 	}
-	ex, err := find(exs, n)
+	ex, err := catalog.Lookup(exs, n)
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -215,20 +215,6 @@ func settings(ex catalog.Exercise, kind string) (harness.Loop, error) {
 	l.Out = filepath.Join(root, kind, ex.Name())
 	l.Addr, l.DebugAddr = fmt.Sprintf("localhost:%d", port), fmt.Sprintf("localhost:%d", dport)
 	return l, nil
-}
-
-// find returns exercise s of exs, s as the learner typed it.
-func find(exs []catalog.Exercise, s string) (catalog.Exercise, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || strconv.Itoa(n) != s {
-		return catalog.Exercise{}, fmt.Errorf("exercise number %q is not a number: make help lists them", s)
-	}
-	for _, e := range exs {
-		if e.Number == n {
-			return e, nil
-		}
-	}
-	return catalog.Exercise{}, fmt.Errorf("no exercise %d: make help lists them", n)
 }
 
 // cc is the C compiler cgo uses: $CC, or gcc.

@@ -561,3 +561,18 @@ func parseGoals(s string) ([]Goal, error) {
 	}
 	return out, nil
 }
+
+// Lookup returns the exercise of exs numbered s, s as a learner typed it
+// (make exercise-s), or an error of one line with the hint to try.
+func Lookup(exs []Exercise, s string) (Exercise, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || strconv.Itoa(n) != s {
+		return Exercise{}, fmt.Errorf("exercise number %q is not a number: make help lists them", s)
+	}
+	for _, e := range exs {
+		if e.Number == n {
+			return e, nil
+		}
+	}
+	return Exercise{}, fmt.Errorf("no exercise %d in %s: make help lists them", n, CatalogFile)
+}

@@ -241,3 +241,17 @@ func TestBuildEnvFollowsTheGo(t *testing.T) {
 		t.Errorf("GoVersion() = %q, want a Go release", v)
 	}
 }
+
+// TestLookupTakesTheNumberAsTyped: make exercise-N's N is a plain whole
+// number of an exercise; anything else gets one line with the hint.
+func TestLookupTakesTheNumberAsTyped(t *testing.T) {
+	exs := []Exercise{{Number: 0, Slug: "baseline"}, {Number: 9, Slug: "leak-hunt"}}
+	if e, err := Lookup(exs, "9"); err != nil || e.Slug != "leak-hunt" {
+		t.Errorf("Lookup(9) = %v, %v", e, err)
+	}
+	for _, typed := range []string{"09", "x", "", "10", "-1"} {
+		if _, err := Lookup(exs, typed); err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "make help") {
+			t.Errorf("Lookup(%q): %v; want one line with the hint", typed, err)
+		}
+	}
+}
