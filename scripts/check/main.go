@@ -258,7 +258,7 @@ func runTests(ctx context.Context, dir string) (bool, []string, error) {
 		return false, nil, err
 	}
 	fmt.Printf("$ %s   (its events printed as go test prints them)\n", strings.Join(cmd.Args, " "))
-	if stale, _ := exec.CommandContext(ctx, "go", "list", "-race", "-f", "{{.Stale}}", "github.com/mattn/go-sqlite3").Output(); strings.TrimSpace(string(stale)) != "false" {
+	if !proc.SQLiteBuilt(ctx, nil, "-race") {
 		fmt.Println("   (the race detector's first build compiles SQLite once more: a minute or two, the first time only)")
 	}
 	if err := cmd.Start(); err != nil {

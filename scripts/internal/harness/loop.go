@@ -11,10 +11,9 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -84,7 +83,7 @@ func (l Loop) Run(ctx context.Context, w io.Writer) (report.Summary, error) {
 
 	fmt.Fprintf(w, "== 1. Build and start %s ==\n", src)
 	env := l.Exercise.BuildEnv(catalog.GoVersion())
-	if !sqliteBuilt(env) {
+	if !proc.SQLiteBuilt(ctx, env) {
 		fmt.Fprintln(w, "(this first build compiles SQLite's C code for the go-sqlite3 driver: it takes a minute or two, once)")
 	}
 	bin, err := proc.Build(ctx, w, ".", "./"+src, path("bin"), env...)
@@ -119,11 +118,10 @@ func (l Loop) Run(ctx context.Context, w io.Writer) (report.Summary, error) {
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	heyDone := make(chan error, 1)
+	waitHey := sync.OnceValue(func() error { return <-heyDone })
 	defer func() { // hey's process group is stopped and reaped before Run returns
 		cancel()
-		if err, ok := <-heyDone; ok {
-			heyDone <- err
-		}
+		waitHey()
 	}()
 	go func() {
 		heyDone <- proc.RunCommand(lctx, w, nil, "go", "tool", "hey", "-z", fmt.Sprintf("%ds", int(opt.Duration/time.Second)), "-c", strconv.Itoa(opt.Concurrency), p.App+"/users/42", ">", path("hey.txt"))
@@ -142,9 +140,7 @@ func (l Loop) Run(ctx context.Context, w io.Writer) (report.Summary, error) {
 	if _, err := captureWindow(ctx, w, p, l.Out, secs, opt.Trace, "cpu.pprof", "fgprof.pprof", "block.pprof", "mutex.pprof", "allocs.pprof"); err != nil {
 		return s, p.Died(w, err)
 	}
-	err = <-heyDone
-	heyDone <- err // for the deferred wait
-	if err != nil {
+	if err := waitHey(); err != nil {
 		return s, p.Died(w, fmt.Errorf("go tool hey: %w", err))
 	}
 	if err := writeJSON(path("bodies.json"), <-bodiesDone); err != nil {
@@ -198,8 +194,7 @@ func (l Loop) Run(ctx context.Context, w io.Writer) (report.Summary, error) {
 	return s, writeJSON(path("summary.json"), s)
 }
 
-// captureWindow is the capture step that the loop, the check and the
-// bench share: once a load has run for a second, it captures the profiles
+// captureWindow is the capture step that the loop and the check share: once a load has run for a second, it captures the profiles
 // saved as files at once, each for secs seconds, into dir, then an
 // execution trace of trace into dir/trace.out (none when trace is zero).
 // It returns the profiles in the order of files.
@@ -240,15 +235,6 @@ func headers(ctx context.Context, w io.Writer, url, out string) error {
 	}
 	w.Write(b)
 	return os.WriteFile(out, b, 0o644)
-}
-
-// sqliteBuilt reports whether the go-sqlite3 driver is built already for
-// a build with env: the first build compiles SQLite's C code.
-func sqliteBuilt(env []string) bool {
-	cmd := exec.Command("go", "list", "-f", "{{.Stale}}", "github.com/mattn/go-sqlite3")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
-	return err == nil && strings.TrimSpace(string(out)) == "false"
 }
 
 // writeJSON writes v, indented, to path.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,7 +21,7 @@ import (
 // the go command: the whole group is stopped) when ctx ends.
 func RunCommand(ctx context.Context, w io.Writer, stdout io.Writer, name string, args ...string) error {
 	line := append([]string{name}, args...)
-	if i := indexOf(args, ">"); i >= 0 && i+1 < len(args) {
+	if i := slices.Index(args, ">"); i >= 0 && i+1 < len(args) {
 		f, err := os.Create(args[i+1])
 		if err != nil {
 			return err
@@ -40,13 +41,16 @@ func RunCommand(ctx context.Context, w io.Writer, stdout io.Writer, name string,
 	return nil
 }
 
-func indexOf(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
+// SQLiteBuilt reports whether the go-sqlite3 driver is built already for
+// a build with env and the go command's flags (-race): the first build
+// compiles SQLite's C code, which takes a minute or two, and a learner
+// should be told before it starts.
+func SQLiteBuilt(ctx context.Context, env []string, flags ...string) bool {
+	args := append(append([]string{"list"}, flags...), "-f", "{{.Stale}}", "github.com/mattn/go-sqlite3")
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	return err == nil && strings.TrimSpace(string(out)) == "false"
 }
 
 // ErrLocked says that another run holds a folder's lock (LockFolder).
