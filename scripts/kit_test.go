@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/judges"
 	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
@@ -75,8 +76,8 @@ func TestExercises(t *testing.T) {
 				}
 				// The judges of the bottleneck's class, from the program's own
 				// numbers: the exercise as shipped fails each of them.
-				for _, j := range a.Judges {
-					if catalog.ClassJudges[j.Name] && !slices.Contains(shipped.Failed, j.Name) {
+				for _, j := range judges.MustOf(a) {
+					if j.Class && !slices.Contains(shipped.Failed, j.Name) {
 						t.Errorf("%s as shipped passes the check's %q judge (connections %.1f per 1,000 requests, %.2f queries a page, %.0f bytes a request, %d goroutines leaked): it does not show its bottleneck's class%s",
 							exDir, j.Name, y.ConnsPer1000, y.QueriesPerPage, y.AllocBytes, y.Leaked, broken)
 					}
@@ -96,14 +97,11 @@ func TestExercises(t *testing.T) {
 				// function's (or wait's) share. On a machine whose disk syncs
 				// fast, exercise 1's throughput comes near its threshold, and
 				// the watched wait alone tells it from a fix.
-				metricFails := shipped.Ratio < a.Ratio
-				if a.Metric != "rps" {
-					metricFails = shipped.Ratio > a.Ratio
-				}
-				shareFails := a.Share >= 0 && shipped.Yours.Judged(a.Wait != nil) > a.Share
+				metricFails := judges.Slow(a, shipped.Ratio)
+				shareFails := judges.ShareOver(a, shipped.Yours)
 				classFails := false
-				for _, j := range shipped.Failed {
-					classFails = classFails || catalog.ClassJudges[j]
+				for _, name := range shipped.Failed {
+					classFails = classFails || judges.Find(name).Class
 				}
 				if shipped.Pass || !(metricFails || shareFails || classFails) {
 					t.Errorf("make check-%d on %s as shipped, with nothing fixed: pass=%v, %s ratio ×%.2f against the answer key's ×%.2f, watched share %.0f%% against %.0f%%, failed judges %q: its thresholds in solutions/answers.tsv do not tell the bottleneck from its fix",
@@ -115,7 +113,7 @@ func TestExercises(t *testing.T) {
 				if !s.Right() {
 					t.Errorf("solutions/%s gave %d wrong answers of %d under load", ex.Name(), s.Wrong, s.Checked)
 				}
-				if j := s.Judged(a.Wait != nil); a.Share >= 0 && j > a.Share {
+				if j := s.Judged(a.Wait != nil); judges.ShareOver(a, s) {
 					t.Errorf("solutions/%s: %s (or its wait) is still on %.0f%% of the handler's wall-clock samples, want at most %.0f%% (captures: %s)", ex.Name(), a.BottleneckName(), 100*j, 100*a.Share, s.Captures)
 				}
 			})

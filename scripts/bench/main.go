@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/judges"
 	"github.com/slowpath/slowpath/scripts/internal/load"
 	"github.com/slowpath/slowpath/scripts/internal/proc"
 	"github.com/slowpath/slowpath/scripts/internal/units"
@@ -115,11 +116,10 @@ type sample struct {
 const (
 	clientCheck = "check"
 	clientWrk   = "wrk"
-	// clientOpen is the open-loop load (load.OpenLoop) at openRate, for
-	// the groups whose goal is on the open-loop p99 (an exercise whose
-	// stall a closed loop hides).
+	// clientOpen is the open-loop load (load.OpenLoop) at the check's
+	// rate (judges.OpenRate), for the groups whose goal is on the
+	// open-loop p99 (an exercise whose stall a closed loop hides).
 	clientOpen = "open"
-	openRate   = 400.0
 )
 
 // group is programs loaded in the same rounds, and the ratios asked of them.
@@ -127,7 +127,7 @@ type group struct {
 	programs []*program
 	ratios   []ratio
 	p50      *p50Goal
-	openP99  *ratio // the exercise's open-loop p99 over its solution's, at openRate
+	openP99  *ratio // the exercise's open-loop p99 over its solution's, at judges.OpenRate
 }
 
 // ratio is a's throughput over b's, with its goal, if any.
@@ -350,10 +350,10 @@ func runGroup(ctx context.Context, w io.Writer, g *group, bins map[string]string
 	return nil
 }
 
-// loadOpen runs one open-loop load of p at openRate, every answer
+// loadOpen runs one open-loop load of p at judges.OpenRate, every answer
 // checked; its throughput is the answers per second.
 func loadOpen(ctx context.Context, p *program, mix load.Mix, d time.Duration) (sample, error) {
-	r, err := load.OpenLoop(ctx, load.OpenLoopOptions{BaseURL: p.proc.App, Mix: mix, Rate: openRate, Duration: d})
+	r, err := load.OpenLoop(ctx, load.OpenLoopOptions{BaseURL: p.proc.App, Mix: mix, Rate: judges.OpenRate, Duration: d})
 	if err != nil {
 		return sample{}, err
 	}
@@ -433,17 +433,23 @@ func each(runs []sample, f func(sample) float64) []float64 {
 
 func rps(r sample) float64 { return r.RPS }
 
-// clientNames says in the table what each client is.
-var clientNames = map[string]string{
-	clientCheck: "client check (the kit's Go client, load.CheckBodies: every answer's body checked)",
-	clientWrk:   "client wrk (wrk -t 2 with the mix's paths in a Lua script: statuses only)",
-	clientOpen:  fmt.Sprintf("client open (load.OpenLoop: %.0f requests a second arriving whatever the answers, latency from each one's due time)", openRate),
+// clientName says in the table what client c is.
+func clientName(c string) string {
+	switch c {
+	case clientCheck:
+		return "client check (the kit's Go client, load.CheckBodies: every answer's body checked)"
+	case clientWrk:
+		return "client wrk (wrk -t 2 with the mix's paths in a Lua script: statuses only)"
+	case clientOpen:
+		return fmt.Sprintf("client open (load.OpenLoop: %.0f requests a second arriving whatever the answers, latency from each one's due time)", judges.OpenRate)
+	}
+	return "client " + c
 }
 
 // printTable writes client c's rows and ratios; withGoals is false for
 // make compare-N, whose ratio has no goal.
 func printTable(w io.Writer, groups []*group, c string, withGoals bool) {
-	fmt.Fprintf(w, "\n%s\n", clientNames[c])
+	fmt.Fprintf(w, "\n%s\n", clientName(c))
 	fmt.Fprintf(w, "%-12s %14s %10s %10s   %s\n", "", "throughput", "p50", "p99", "throughput of each round")
 	byLabel := map[string]*program{}
 	for _, g := range groups {

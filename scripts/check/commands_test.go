@@ -20,6 +20,7 @@ import (
 
 	"github.com/slowpath/slowpath/scripts/internal/captures"
 	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/judges"
 	"github.com/slowpath/slowpath/scripts/internal/proc"
 	"github.com/slowpath/slowpath/scripts/internal/report"
 )
@@ -169,7 +170,8 @@ type nextCommand struct {
 
 // nextWorst makes a measurement fail every judge: yours wrong, slow,
 // waiting, unsynced, losing lines, stale, unbounded, reconnecting,
-// querying, over quota, allocating and leaking.
+// querying, over quota, caching pages, keeping memory, allocating and
+// leaking.
 func nextWorst(res *report.CheckResult) {
 	y, s := &res.Yours, &res.Solution
 	y.Wrong = max(y.Wrong, 1)
@@ -180,7 +182,9 @@ func nextWorst(res *report.CheckResult) {
 	y.Syncs = 0
 	y.Answered = max(y.Answered, 10)
 	y.Lines = y.Answered - 1
-	y.Oldest = 60
+	y.Age, y.AgeMeasured = 60, true
+	y.KeptUsers, y.KeptBytes = 1000, 1e9
+	y.ReadPages, y.UnreadPages = 40, 40
 	s.CycleP50 = max(s.CycleP50, 0.01)
 	y.CycleP50 = 0
 	y.ConnsPer1000, y.QueriesPerPage, y.PoolWaitMS, y.MaxOpen = 1000, 10, 100, 1000
@@ -197,7 +201,8 @@ func nextCommands(t *testing.T, tmp string, ex catalog.Exercise, res report.Chec
 		t.Fatal(err)
 	}
 	defer f.Close()
-	verdict(f, ex, judge(ex, res))
+	js := judges.MustOf(ex.Answer)
+	verdict(f, ex, js, judge(ex, js, res))
 	b, err := os.ReadFile(f.Name())
 	if err != nil {
 		t.Fatal(err)

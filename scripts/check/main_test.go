@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -9,6 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/judges"
+	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
 // TestApartNeverPrintsTheBound: a value that fails its bound never reads
@@ -25,8 +31,8 @@ func TestApartNeverPrintsTheBound(t *testing.T) {
 		{90, 25, 0, "90", "25"},
 		{2.01, 2, 1, "2.01", "2.00"},
 	} {
-		if v, b := apart(tc.v, tc.bound, tc.decimals); v != tc.wantV || b != tc.wantBound {
-			t.Errorf("apart(%v, %v, %d) = %s, %s; want %s, %s", tc.v, tc.bound, tc.decimals, v, b, tc.wantV, tc.wantBound)
+		if v, b := judges.Apart(tc.v, tc.bound, tc.decimals); v != tc.wantV || b != tc.wantBound {
+			t.Errorf("Apart(%v, %v, %d) = %s, %s; want %s, %s", tc.v, tc.bound, tc.decimals, v, b, tc.wantV, tc.wantBound)
 		}
 	}
 }
@@ -100,8 +106,52 @@ func TestFlagDefaultsReadsTheProgram(t *testing.T) {
 		{"bounded", "10000", "10000", false},
 		{"bounded", "1000000", "10000", true},
 	} {
-		if reason := defaultBreaks(tc.judge, "-flag", tc.yours, tc.solution); (reason != "") != tc.breaks {
-			t.Errorf("defaultBreaks(%s, %q against %q) = %q, want a reason: %v", tc.judge, tc.yours, tc.solution, reason, tc.breaks)
+		ex := catalog.Exercise{Number: 5, Answer: catalog.Answer{Metric: "rps", Ratio: 0.5, Share: -1, Judges: []catalog.Judge{{Name: tc.judge, Arg: "-flag"}}}}
+		var res report.CheckResult
+		res.Yours.Defaults, res.Solution.Defaults = map[string]string{"-flag": tc.yours}, map[string]string{"-flag": tc.solution}
+		if tc.yours == "" {
+			res.Yours.Defaults = nil
 		}
+		js := judges.MustOf(ex.Answer)
+		res = judge(ex, js, res)
+		breaks := slices.ContainsFunc(res.Reasons, func(r string) bool { return strings.Contains(r, "default") })
+		if breaks != tc.breaks {
+			t.Errorf("the judge %s, your default %q against the solution's %q: reasons %q, want a reason about the default: %v", tc.judge, tc.yours, tc.solution, res.Reasons, tc.breaks)
+		}
+	}
+}
+
+// TestJudgesBoundsReachTheVerdict changes one judge's bound and the
+// open-loop rate, and finds the check's verdict moved with them: the same
+// measurement fails under one bound and passes under the other, and the
+// reasons and the comparison print the bound in force.
+func TestJudgesBoundsReachTheVerdict(t *testing.T) {
+	oldMax, oldRate := judges.ReuseMax, judges.OpenRate
+	t.Cleanup(func() { judges.ReuseMax, judges.OpenRate = oldMax, oldRate })
+	ex := catalog.Exercise{Number: 6, Slug: "loyalty-points", Answer: catalog.Answer{Metric: "rps", Ratio: 0.5, Share: -1, Judges: []catalog.Judge{{Name: "reuse"}}}}
+	js := judges.MustOf(ex.Answer)
+	var res report.CheckResult
+	res.Yours = report.CheckSide{Checked: 100, RPS: 1000, ConnsPer1000: 30}
+	res.Solution = report.CheckSide{Checked: 100, RPS: 1000, ConnsPer1000: 2}
+	for _, tc := range []struct {
+		bound float64
+		fails bool
+	}{{25, true}, {40, false}} {
+		judges.ReuseMax = tc.bound
+		got := judge(ex, js, res)
+		if fails := slices.Contains(got.Failed, "reuse"); fails != tc.fails {
+			t.Errorf("30 new connections per 1,000 requests, judges.ReuseMax = %.0f: failed %v, want %v (%q)", tc.bound, fails, tc.fails, got.Reasons)
+		}
+		if tc.fails && !strings.Contains(strings.Join(got.Reasons, "\n"), fmt.Sprintf("a fix stays under %.0f", tc.bound)) {
+			t.Errorf("judges.ReuseMax = %.0f: the reasons do not give the bound: %q", tc.bound, got.Reasons)
+		}
+	}
+
+	judges.OpenRate = 123
+	ex = catalog.Exercise{Number: 5, Slug: "price-list", Answer: catalog.Answer{Metric: "p99open", Ratio: 5, Share: -1, Floor: 20 * time.Millisecond}}
+	res.Yours, res.Solution = report.CheckSide{Checked: 100, OpenP99: 1}, report.CheckSide{Checked: 100, OpenP99: 0.01}
+	got := judge(ex, nil, res)
+	if !strings.Contains(strings.Join(got.Reasons, "\n"), "arriving at 123 a second") {
+		t.Errorf("judges.OpenRate = 123: the reasons do not give the rate: %q", got.Reasons)
 	}
 }

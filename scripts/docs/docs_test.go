@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/slowpath/slowpath/scripts/internal/judges"
 )
 
 // TestDocsAreGenerated regenerates every block of the kit's Markdown from
@@ -72,10 +75,26 @@ func TestRewriteTouchesOnlyBlocks(t *testing.T) {
 	}
 }
 
-func TestThousands(t *testing.T) {
-	for v, want := range map[float64]string{0: "0", 999.4: "999", 999.6: "1,000", 37919: "37,919", 1234567: "1,234,567"} {
-		if got := thousands(v); got != want {
-			t.Errorf("thousands(%v) = %q, want %q", v, got, want)
+// TestJudgesBoundsReachTheDocs changes one judge's bound and finds the new
+// bound in the docs' check table and in their list of judges: the docs
+// print the bounds that scripts/internal/judges defines, and no copy.
+func TestJudgesBoundsReachTheDocs(t *testing.T) {
+	old := judges.ReuseMax
+	t.Cleanup(func() { judges.ReuseMax = old })
+	g := newGenerator(context.Background(), "../..")
+	for _, bound := range []float64{25, 40} {
+		judges.ReuseMax = bound
+		for spec, want := range map[string]string{
+			"check 6": fmt.Sprintf("a fix stays under %.0f", bound),
+			"judges":  fmt.Sprintf("at most %.0f new connections", bound),
+		} {
+			body, err := g.Block(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(body, want) {
+				t.Errorf("with judges.ReuseMax = %.0f, the block %q does not say %q:\n%s", bound, spec, want, body)
+			}
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/slowpath/slowpath/scripts/internal/captures"
 	"github.com/slowpath/slowpath/scripts/internal/catalog"
+	"github.com/slowpath/slowpath/scripts/internal/judges"
 	"github.com/slowpath/slowpath/scripts/internal/report"
 	"github.com/slowpath/slowpath/scripts/internal/units"
 	"github.com/slowpath/slowpath/server"
@@ -136,8 +137,10 @@ func (g *generator) Block(spec string) (string, error) {
 		err = g.agendaBlock(&b, exs)
 	case f[0] == "gobench" && n < 0:
 		err = g.goBenchBlock(&b)
+	case f[0] == "judges" && n < 0:
+		err = judgesBlock(&b, exs)
 	default:
-		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench, agenda)", spec)
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench, agenda, judges)", spec)
 	}
 	return b.String(), err
 }
@@ -314,7 +317,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		rows = append(rows, append(r, from))
 	}
 	row(fmt.Sprintf("throughput, hey, %d in flight on one URL", cs[0].summary.Concurrency), "`hey.txt`", func(c *capture) string {
-		return thousands(c.summary.Hey.RPS) + " req/s"
+		return units.Thousands(c.summary.Hey.RPS) + " req/s"
 	})
 	row("latency p50 / p99, hey", "`hey.txt`", func(c *capture) string {
 		return fmt.Sprintf("%.1f / %.1f ms", 1000*c.summary.Hey.Percentiles[50], 1000*c.summary.Hey.Percentiles[99])
@@ -344,7 +347,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 		})
 	}
 	row("answers checked beside it (the standard mix): wrong", "`bodies.json`", func(c *capture) string {
-		return fmt.Sprintf("%d of %s", c.summary.Bodies.Wrong+c.summary.Bodies.TransportErrors, thousands(float64(c.summary.Bodies.Checked)))
+		return fmt.Sprintf("%d of %s", c.summary.Bodies.Wrong+c.summary.Bodies.TransportErrors, units.Thousands(float64(c.summary.Bodies.Checked)))
 	})
 	row("requests inside the handler, on average", "`fgprof.pprof` (handler seconds / seconds captured)", func(c *capture) string {
 		inside := float64(c.summary.Wall.Focused) / float64(c.wall.DurationNanos)
@@ -393,13 +396,13 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 			return fmt.Sprintf("%.0f%%", 100*v.Delta("cpu_idle_seconds_total")/v.Delta("cpu_seconds_total"))
 		}))
 		row("heap allocated per request: bytes / objects", varsFiles+" (`heap_alloc_bytes_total`, `heap_alloc_objects_total` over `requests_total`)", vars(func(v captures.VarsChange) string {
-			return fmt.Sprintf("%s B / %.0f", thousands(v.PerRequest("heap_alloc_bytes_total")), v.PerRequest("heap_alloc_objects_total"))
+			return fmt.Sprintf("%s B / %.0f", units.Thousands(v.PerRequest("heap_alloc_bytes_total")), v.PerRequest("heap_alloc_objects_total"))
 		}))
 		row("the GC's share of the CPU the program used", varsFiles+" (`gc_cpu_seconds_total`)", vars(func(v captures.VarsChange) string {
 			return fmt.Sprintf("%.0f%%", 100*v.GCShare())
 		}))
 		row("goroutines before the load / a second after it", varsFiles+" (`goroutines`)", vars(func(v captures.VarsChange) string {
-			return fmt.Sprintf("%s / %s", thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")))
+			return fmt.Sprintf("%s / %s", units.Thousands(v.Before.Get("goroutines")), units.Thousands(v.After.Get("goroutines")))
 		}))
 	}
 	if hasLeaks {
@@ -407,7 +410,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 			if c.summary.Leaked < 0 {
 				return "-"
 			}
-			return thousands(float64(c.summary.Leaked))
+			return units.Thousands(float64(c.summary.Leaked))
 		})
 	}
 	row("CPU the process used, of what the cores could give", "`cpu.pprof` (`go tool pprof -top`: Duration, Total samples)", func(c *capture) string {
@@ -458,7 +461,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 			names[cc[i].name] = true
 		}
 		// The system calls the answer key judges are shown however rare.
-		if _, ok := e.Answer.Judge("fsync"); ok {
+		if _, ok := judges.Has(judges.MustOf(e.Answer), judges.Fsync); ok {
 			for _, c := range cc {
 				if c.name == "Fsync" || c.name == "Fdatasync" {
 					names[c.name] = true
@@ -480,7 +483,7 @@ func (g *generator) captureRows(e catalog.Exercise, cs ...*capture) ([][]string,
 					v = c
 				}
 			}
-			r = append(r, fmt.Sprintf("%s, %.0f ms (of a %s trace)", thousands(float64(v.n)), float64(v.ns)/1e6, traceLength(cs[i])))
+			r = append(r, fmt.Sprintf("%s, %.0f ms (of a %s trace)", units.Thousands(float64(v.n)), float64(v.ns)/1e6, traceLength(cs[i])))
 		}
 		rows = append(rows, append(r, "`trace.out` (its system calls)"))
 	}
@@ -517,19 +520,6 @@ func traceLength(c *capture) string {
 		return m[1]
 	}
 	return "the trace"
-}
-
-// thousands writes v rounded, with commas between thousands.
-func thousands(v float64) string {
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 // readCheck reads a committed check result.
@@ -580,7 +570,7 @@ func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
 			1000*x.Yours.P50, 1000*x.Solution.P50, x.Ratio, e.Answer.Ratio, 1000*s.Yours.P50, 1000*s.Solution.P50, s.Ratio)
 	} else {
 		fmt.Fprintf(b, "| throughput, theirs / the solution's in the same run | %s / %s req/s (×%.2f; a fix reaches ×%.2f) | %s / %s req/s (×%.2f) |\n",
-			thousands(x.Yours.RPS), thousands(x.Solution.RPS), x.Ratio, e.Answer.Ratio, thousands(s.Yours.RPS), thousands(s.Solution.RPS), s.Ratio)
+			units.Thousands(x.Yours.RPS), units.Thousands(x.Solution.RPS), x.Ratio, e.Answer.Ratio, units.Thousands(s.Yours.RPS), units.Thousands(s.Solution.RPS), s.Ratio)
 	}
 	hasWait := e.Answer.Wait != nil
 	what := "`" + e.Answer.BottleneckName() + "` on the stack, wall clock"
@@ -590,31 +580,53 @@ func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
 	if e.Answer.Share >= 0 {
 		fmt.Fprintf(b, "| %s (a fix keeps at most %.0f%%) | %.0f%% | %.0f%% |\n", what, 100*e.Answer.Share, 100*x.Yours.Judged(hasWait), 100*s.Yours.Judged(hasWait))
 	}
-	for _, j := range e.Answer.Judges {
-		row := func(label string, cell func(c report.CheckSide) string) {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", label, cell(x.Yours), cell(s.Yours))
-		}
-		switch j.Name {
-		case "reuse":
-			row("new connections to the loyalty service per 1,000 requests (a fix stays under 25)", func(c report.CheckSide) string { return fmt.Sprintf("%.1f", c.ConnsPer1000) })
-		case "current", "fresh":
-			row("oldest extra a page showed, by its as_of", func(c report.CheckSide) string { return fmt.Sprintf("%.2f s", c.Oldest) })
-		case "queries":
-			row("queries to the shop's database per page (a fix makes at most 2)", func(c report.CheckSide) string { return fmt.Sprintf("%.2f", c.QueriesPerPage) })
-			row("wait for a connection of its pool, per page", func(c report.CheckSide) string { return fmt.Sprintf("%.2f ms", c.PoolWaitMS) })
-		case "allocs":
-			row("heap allocated per request: bytes / objects (a fix: at most twice the solution's)", func(c report.CheckSide) string {
-				return fmt.Sprintf("%s B / %.0f", thousands(c.AllocBytes), c.AllocObjects)
-			})
-			row("the GC's share of the CPU used", func(c report.CheckSide) string { return fmt.Sprintf("%.0f%%", 100*c.GCShare) })
-		case "leaks":
-			row("goroutines before the load / a second after it", func(c report.CheckSide) string {
-				return fmt.Sprintf("%s / %s", thousands(c.GoroutinesBefore), thousands(c.GoroutinesAfter))
-			})
-			row("goroutines in the leak profile (a fix leaves none)", func(c report.CheckSide) string { return thousands(float64(c.Leaked)) })
+	js, err := judges.Of(e.Answer)
+	if err != nil {
+		return err
+	}
+	for _, j := range js {
+		for _, row := range j.Rows(j.Arg) {
+			label := row.Label
+			if row.Bound != "" {
+				label += " (" + row.Bound + ")"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |\n", label, row.Cell(x.Yours), row.Cell(s.Yours))
 		}
 	}
 	fmt.Fprintf(b, "| reasons to fail | %d | %d |\n", len(x.Reasons), len(s.Reasons))
+	return nil
+}
+
+// judgesBlock is one line per judge of the check: its name, the
+// exercises whose answer key names it, and what it judges, with its
+// bounds, as scripts/internal/judges defines it.
+func judgesBlock(b *strings.Builder, exs []catalog.Exercise) error {
+	fmt.Fprintf(b, "The judges of `make check-N` beside the speed and the watched function's share, as `scripts/internal/judges` defines them; `solutions/answers.tsv` names each exercise's (judges of a bottleneck's class read the program's own numbers at `/debug/vars`, and the exercise as shipped fails them).\n\n")
+	fmt.Fprintf(b, "| judge | exercises | what it judges |\n|---|---|---|\n")
+	for _, j := range judges.All {
+		var on []string
+		for _, e := range exs {
+			if named, ok := e.Answer.Judge(j.Name); ok {
+				if named.Arg != "" {
+					on = append(on, fmt.Sprintf("%d (`%s`)", e.Number, named.Arg))
+				} else {
+					on = append(on, strconv.Itoa(e.Number))
+				}
+			}
+		}
+		if len(on) == 0 {
+			return fmt.Errorf("the judge %s judges no exercise of %s", j.Name, catalog.AnswersFile)
+		}
+		name := "`" + j.Name + "`"
+		if j.Arg != "" {
+			name = "`" + j.Name + "=" + j.Arg + "`"
+		}
+		kind := ""
+		if j.Class {
+			kind = " (a bottleneck's class)"
+		}
+		fmt.Fprintf(b, "| %s%s | %s | %s |\n", name, kind, strings.Join(on, ", "), j.Doc())
+	}
 	return nil
 }
 
@@ -633,19 +645,17 @@ func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		ms = append(ms, made(m))
 		a := e.Answer
 		speed := fmt.Sprintf("throughput ×%.2f of the solution's (a fix: ×%.2f or more)", x.Ratio, a.Ratio)
-		slow := x.Ratio < a.Ratio
+		slow := judges.Slow(a, x.Ratio)
 		switch a.Metric {
 		case "p50":
 			speed = fmt.Sprintf("median latency ×%.2f of the solution's (a fix: ×%.2f or less)", x.Ratio, a.Ratio)
-			slow = x.Ratio > a.Ratio
 		case "p99open":
 			speed = fmt.Sprintf("open-loop p99 ×%.1f of the solution's (a fix: ×%.1f or less)", x.Ratio, a.Ratio)
-			slow = x.Ratio > a.Ratio
 		}
 		// What the FAIL rests on, from the numbers the reasons come from.
 		var on []string
 		hasWait := a.Wait != nil
-		if a.Share >= 0 && x.Yours.Judged(hasWait) > a.Share {
+		if judges.ShareOver(a, x.Yours) {
 			what := "the watched function"
 			if hasWait {
 				what = "the watched wait"
@@ -655,20 +665,20 @@ func (g *generator) checksBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		if slow {
 			on = append(on, speed)
 		}
-		y := x.Yours
-		for _, j := range x.Failed {
-			switch j {
-			case "reuse":
-				on = append(on, fmt.Sprintf("connections, %.0f new per 1,000 requests (a fix: under 25)", y.ConnsPer1000))
-			case "queries":
-				on = append(on, fmt.Sprintf("queries, %.1f a page and %.1f ms a page waiting for the pool (a fix: 2 or fewer, and twice the solution's wait at most)", y.QueriesPerPage, y.PoolWaitMS))
-			case "allocs":
-				on = append(on, fmt.Sprintf("allocations, %s bytes in %.0f objects a request (a fix: twice the solution's at most)", thousands(y.AllocBytes), y.AllocObjects))
-			case "leaks":
-				on = append(on, fmt.Sprintf("goroutines, %s left a second after the load against %s before it, %s in the leak profile (a fix: none)", thousands(y.GoroutinesAfter), thousands(y.GoroutinesBefore), thousands(float64(y.Leaked))))
-			default:
-				on = append(on, "the judge "+j)
+		for _, name := range x.Failed {
+			j := judges.Find(name)
+			if j == nil {
+				continue
 			}
+			var cells []string
+			arg := ""
+			if named, ok := a.Judge(name); ok {
+				arg = named.Arg
+			}
+			for _, row := range j.Rows(arg) {
+				cells = append(cells, fmt.Sprintf("%s: %s (%s)", row.Label, row.Cell(x.Yours), row.Bound))
+			}
+			on = append(on, strings.Join(cells, ", "))
 		}
 		if n := len(x.Reasons) - len(on); n > 0 && len(x.Failed) == 0 {
 			on = append(on, fmt.Sprintf("%d more", n))
@@ -757,7 +767,7 @@ func benchRow(b *strings.Builder, shown string, r benchRound, c string) {
 	for _, x := range rs {
 		rps, p50, p99 = append(rps, x.RPS), append(p50, x.P50), append(p99, x.P99)
 	}
-	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, thousands(units.Median(rps)), 1000*units.Median(p50), 1000*units.Median(p99), len(rs))
+	fmt.Fprintf(b, "| %s | %s | %s req/s | %.1f ms | %.1f ms | %d |\n", shown, c, units.Thousands(units.Median(rps)), 1000*units.Median(p50), 1000*units.Median(p99), len(rs))
 }
 
 // symptomBlock is what exercise e costs against the service without its
@@ -783,14 +793,14 @@ func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
 		benchRow(b, fmt.Sprintf("exercise %d", e.Number), rows[fmt.Sprintf("exercise-%d", e.Number)], c)
 	}
 	fmt.Fprintf(b, "\nand from the reference run of `make exercise-%d` (`profiles/%s/exercise/`: `hey.txt`, `fgprof.pprof`; %s): %s req/s, p50 %.1f ms, p99 %.1f ms, with %.1f of the %d requests in flight inside the handler on average.\n",
-		e.Number, e.Name(), made(x.machine), thousands(x.summary.Hey.RPS), 1000*x.summary.Hey.Percentiles[50], 1000*x.summary.Hey.Percentiles[99],
+		e.Number, e.Name(), made(x.machine), units.Thousands(x.summary.Hey.RPS), 1000*x.summary.Hey.Percentiles[50], 1000*x.summary.Hey.Percentiles[99],
 		float64(x.summary.Wall.Focused)/float64(x.wall.DurationNanos), x.summary.Concurrency+x.summary.Bodies.Concurrency)
 	// Of the program's own numbers, the exercise's README shows only what
 	// a user would see too (memory that grows); the others tell the cause.
 	if _, leaks := e.Answer.Judge("leaks"); leaks && x.summary.Vars != nil {
 		v := x.summary.Vars
 		fmt.Fprintf(b, "The program's own numbers, from its debug listener's `/debug/vars` before that load and a second after it (`vars-before.json`, `vars-after.json`): %s goroutines before it and %s after it (`goroutines`), a live heap of %.1f MB before it and %.1f MB after it (`heap_live_bytes`).\n",
-			thousands(v.Before.Get("goroutines")), thousands(v.After.Get("goroutines")), v.Before.Get("heap_live_bytes")/1e6, v.After.Get("heap_live_bytes")/1e6)
+			units.Thousands(v.Before.Get("goroutines")), units.Thousands(v.After.Get("goroutines")), v.Before.Get("heap_live_bytes")/1e6, v.After.Get("heap_live_bytes")/1e6)
 	}
 	if o := x.summary.OpenLoop; o != nil {
 		fmt.Fprintf(b, "After hey, the same run's open loop (`openloop.json`) sent %d of %d requests due at %.0f a second: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms, each from the moment its request was due.\n",
@@ -1081,7 +1091,7 @@ func (g *generator) agendaBlock(b *strings.Builder, exs []catalog.Exercise) erro
 		if l.e.HasSolution() {
 			fix, check = strconv.Itoa(l.fixLines), fmt.Sprintf("%.0f s", l.checkSec)
 		}
-		fmt.Fprintf(b, "| %d. %s | %s | %d | %s | %.0f s | %s | %d |\n", l.e.Number, l.e.Title, thousands(float64(l.words)), l.questions, fix, l.loopSecs, check, l.minutes)
+		fmt.Fprintf(b, "| %d. %s | %s | %d | %s | %.0f s | %s | %d |\n", l.e.Number, l.e.Title, units.Thousands(float64(l.words)), l.questions, fix, l.loopSecs, check, l.minutes)
 	}
 	t := 0
 	clock := func(m int) string { return fmt.Sprintf("%d:%02d", m/60, m%60) }

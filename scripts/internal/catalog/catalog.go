@@ -142,45 +142,20 @@ type Answer struct {
 	Floor time.Duration
 	// Bench is the goals make bench prints beside its ratios.
 	Bench []Goal
-	// Judges are the check's judges of the exercise's promises, beside
-	// its speed (scripts/check knows each by name).
+	// Judges are the check's judges of the exercise's promises and of
+	// its bottleneck's class, beside its speed (scripts/internal/judges
+	// defines each).
 	Judges []Judge
 }
 
-// Judge is one of the check's judges of an exercise's promise, with its
-// argument: "fsync" (the fix still syncs under load, seen in the
-// execution trace's system calls), "lines=FILE" (after the graceful
-// shutdown, FILE holds a line for every answered request),
-// "fresh=-FLAG" (with the program's validity flag FLAG at 1s, no page
-// shows an extra whose as_of is older), "bounded=-FLAG" (with the
-// program's memory budget FLAG at 100 entries, a load over 1,000 users in
-// turn is no faster than the solution's: nothing more is kept),
-// "current" (no page shows an extra whose as_of is older than the
-// page's own way through the program: each page asks for it anew),
-// "quota=N" (the shop's database pool opens at most N connections, the
-// quota its DBAs give the program).
-//
-// Four more judge the bottleneck itself, from the program's own numbers
-// (/debug/vars), and the exercise as shipped fails them: "reuse" (the
-// downstream accepts few new connections per 1,000 requests), "queries"
-// (a page makes about one query to the shop's database, and waits little
-// for a pooled connection), "allocs" (a request allocates no more than
-// twice the solution's objects and bytes, and the GC's share of the CPU
-// stays near the solution's), "leaks" (after the load, the goroutines are
-// back near their number before it, and the goroutine leak profile is
-// empty). ClassJudges lists them.
+// Judge is one of the check's judges named by the answer key, with its
+// argument. The judges themselves, what each measures and the bounds it
+// holds a fix to, are defined in scripts/internal/judges, which checks
+// the names.
 type Judge struct {
 	Name string
 	Arg  string // "" when the judge takes none
 }
-
-// Judges is every judge the check knows, and whether it takes an argument.
-var Judges = map[string]bool{"fsync": false, "lines": true, "fresh": true, "current": false, "bounded": true, "quota": true,
-	"reuse": false, "queries": false, "allocs": false, "leaks": false}
-
-// ClassJudges are the judges of a bottleneck's class, which the exercise
-// as shipped must fail and its solution pass.
-var ClassJudges = map[string]bool{"reuse": true, "queries": true, "allocs": true, "leaks": true}
 
 // Judge returns the exercise's judge called name, if it has one.
 func (a Answer) Judge(name string) (Judge, bool) {
@@ -513,23 +488,15 @@ func parseJudges(s string) ([]Judge, error) {
 	var out []Judge
 	for _, f := range strings.Fields(s) {
 		name, arg, hasArg := strings.Cut(f, "=")
-		takes, known := Judges[name]
-		if !known || takes != hasArg || (hasArg && arg == "") {
-			return nil, fmt.Errorf("judge %q: want one of %s (lines=FILE takes a file)", f, judgeNames())
+		if !judgeRE.MatchString(name) || (hasArg && arg == "") {
+			return nil, fmt.Errorf("judge %q: want a name, or NAME=ARG (go doc ./scripts/internal/judges lists them)", f)
 		}
 		out = append(out, Judge{Name: name, Arg: arg})
 	}
 	return out, nil
 }
 
-func judgeNames() string {
-	var names []string
-	for n := range Judges {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
-}
+var judgeRE = regexp.MustCompile(`^[a-z]+$`)
 
 var goalRE = regexp.MustCompile(`^(vs-ceiling|vs-solution|vs-baseline|flight|open-p99|p50)(<=|>=)(\S+)$`)
 

@@ -109,9 +109,8 @@ func TestParseAnswers(t *testing.T) {
 	}
 	bad := map[string]func([]string){
 		"ten columns":       func(c []string) { c[8] = c[8] + "\tx" },
-		"unknown judge":     func(c []string) { c[8] = "fsnyc" },
-		"judge without arg": func(c []string) { c[8] = "lines" },
-		"judge with arg":    func(c []string) { c[8] = "fsync=x" },
+		"judge's name":      func(c []string) { c[8] = "Fsync" },
+		"judge's empty arg": func(c []string) { c[8] = "lines=" },
 		"number":            func(c []string) { c[0] = "x" },
 		"number 05":         func(c []string) { c[0] = "05" },
 		"regexp":            func(c []string) { c[1] = "main.(" },

@@ -53,8 +53,8 @@ type BodyCheckOptions struct {
 	// goroutine stops. The answers still coming are counted as ever.
 	Stopping <-chan struct{}
 	// Inspect, when set, is called with every 200 answer's id, body and
-	// the moment it was read, for a judge of what the page says.
-	Inspect func(id int64, body []byte, received time.Time)
+	// the moment its request was sent, for a judge of what the page says.
+	Inspect func(id int64, body []byte, sent time.Time)
 }
 
 const maxExamples = 5
@@ -103,7 +103,7 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				status, body, problem, transport := checkOne(ctx, client, opt.BaseURL, id, known)
 				took := time.Since(sent)
 				if status == http.StatusOK && opt.Inspect != nil {
-					opt.Inspect(id, body, sent.Add(took))
+					opt.Inspect(id, body, sent)
 				}
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server

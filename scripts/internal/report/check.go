@@ -20,8 +20,22 @@ type CheckSide struct {
 	Syncs    int64   `json:"syncs"`     // fsync and fdatasync calls below main in the load's trace (fsync)
 	Answered int     `json:"answered"`  // requests the load got an answer to (lines)
 	Lines    int     `json:"lines"`     // lines in the program's file after its graceful shutdown (lines)
-	Oldest   float64 `json:"oldest"`    // the oldest as_of of a page's extra at its answer, seconds (fresh)
 	CycleP50 float64 `json:"cycle_p50"` // median latency under a load over users in turn, seconds (bounded)
+	// Age is the oldest extra a page showed, by its as_of, counted from
+	// when the page was asked for, seconds (fresh, current); AgeMeasured
+	// says it was measured.
+	Age         float64 `json:"age"`
+	AgeMeasured bool    `json:"age_measured,omitempty"`
+	// KeptBytes is how much the live heap grew over a load of users in
+	// turn, from a forced GC before it to one after it, and KeptUsers how
+	// many users the load asked for (kept).
+	KeptBytes float64 `json:"kept_bytes,omitempty"`
+	KeptUsers int     `json:"kept_users,omitempty"`
+	// ReadPages are the pages asked for one at a time, each user twice in
+	// a row, and UnreadPages those after which the program's count of
+	// queries had not grown (reads).
+	ReadPages   int `json:"read_pages,omitempty"`
+	UnreadPages int `json:"unread_pages,omitempty"`
 	// Defaults are the defaults of the flags that the judges set for
 	// their runs (fresh, bounded), as the program's -h prints them, by
 	// flag: a program is judged as it runs when nobody sets them.
@@ -55,8 +69,7 @@ type CheckResult struct {
 	Solution CheckSide `json:"solution"`
 	Ratio    float64   `json:"ratio"` // rps or p50 of yours over the solution's
 	Reasons  []string  `json:"reasons,omitempty"`
-	// Failed names the judges that read the program's own numbers
-	// (reuse, queries, quota, allocs, leaks) and failed yours.
+	// Failed names the judges (scripts/internal/judges) that failed yours.
 	Failed []string `json:"failed,omitempty"`
 }
 

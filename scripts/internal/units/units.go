@@ -7,6 +7,7 @@ package units
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -47,3 +48,27 @@ func MSD(d time.Duration) string {
 	}
 	return fmt.Sprintf("%.3f ms", ms)
 }
+
+// Thousands writes v rounded to a whole number, its thousands separated
+// by commas: 24,172.
+func Thousands(v float64) string {
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var out []byte
+	if neg {
+		out = append(out, '-')
+	}
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// MiB writes a number of bytes in mebibytes, with one decimal.
+func MiB(bytes float64) string { return fmt.Sprintf("%.1f MiB", bytes/(1<<20)) }

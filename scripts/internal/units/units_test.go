@@ -17,3 +17,12 @@ func TestMedian(t *testing.T) {
 		t.Error("Median sorted its argument in place")
 	}
 }
+
+// TestThousands: whole numbers, commas between thousands, a sign kept.
+func TestThousands(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 999.4: "999", 999.6: "1,000", 37919: "37,919", 1234567: "1,234,567", -4200: "-4,200"} {
+		if got := Thousands(v); got != want {
+			t.Errorf("Thousands(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
