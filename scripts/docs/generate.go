@@ -605,6 +605,9 @@ func judgesBlock(b *strings.Builder, exs []catalog.Exercise) error {
 	fmt.Fprintf(b, "| judge | exercises | what it judges |\n|---|---|---|\n")
 	for _, j := range judges.All {
 		var on []string
+		if j.Always {
+			on = append(on, "every one")
+		}
 		for _, e := range exs {
 			if named, ok := e.Answer.Judge(j.Name); ok {
 				if named.Arg != "" {

@@ -81,7 +81,7 @@ func Measure(ctx context.Context, w io.Writer, p *proc.Program, dir string, opt 
 	loaded := make(chan load.BodyCheck, 1)
 	stopping := make(chan struct{})
 	go func() {
-		loaded <- load.CheckBodies(loadCtx, load.BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping})
+		loaded <- load.CheckBodies(loadCtx, load.BodyCheckOptions{BaseURL: p.App, Mix: opt.Mix, Concurrency: opt.Concurrency, Stopping: stopping, Extras: true})
 	}()
 	// allocs.pprof is not read here: it is kept for the reader of a FAIL.
 	ps, errCaptures := captureWindow(ctx, w, p, dir, secs, opt.Trace, "cpu.pprof", "fgprof.pprof", "allocs.pprof")

@@ -34,6 +34,9 @@ type Judge struct {
 	// Arg is what the judge's argument is, as the answer key writes it
 	// after name= (FILE, -FLAG, N); "" when it takes none.
 	Arg string
+	// Always marks a judge of every exercise with a solution, which the
+	// answer key need not name.
+	Always bool
 	// Class marks a judge of a bottleneck's class, read from the
 	// program's own numbers: the exercise as shipped must fail it, and
 	// its solution pass it.
@@ -90,7 +93,7 @@ type Case struct {
 }
 
 // All is every judge, in the order the check judges and prints them.
-var All = []*Judge{Fsync, Lines, Fresh, Current, Bounded, Kept, Reads, Quota, Reuse, Queries, Allocs, Leaks}
+var All = []*Judge{Extras, Fsync, Lines, Fresh, Current, Bounded, Kept, Reads, Quota, Reuse, Queries, Allocs, Leaks}
 
 // Find returns the judge called name, or nil.
 func Find(name string) *Judge {
@@ -108,12 +111,17 @@ type Bound struct {
 	Arg string
 }
 
-// Of returns the judges of the answer key's line a, in the order of All:
-// an error names a judge this package does not define, or an argument
-// that does not fit it.
+// Of returns the judges of the answer key's line a, and those that judge
+// every exercise with a solution, in the order of All: an error names a
+// judge this package does not define, or an argument that does not fit
+// it.
 func Of(a catalog.Answer) ([]Bound, error) {
 	var out []Bound
 	for _, j := range All {
+		if j.Always && a.Bottleneck != nil {
+			out = append(out, Bound{j, ""})
+			continue
+		}
 		for _, named := range a.Judges {
 			if named.Name == j.Name {
 				if (named.Arg != "") != (j.Arg != "") {

@@ -58,7 +58,7 @@ func TestOfRejects(t *testing.T) {
 // measurement at the bound passes, one just past it fails, with a reason
 // that quotes the bound.
 func TestVerdictsAtTheirBounds(t *testing.T) {
-	sol := report.CheckSide{Syncs: 10, Answered: 100, Lines: 100, Age: 0.5, AgeMeasured: true, CycleP50: 0.05,
+	sol := report.CheckSide{Pages: 100, Extras: map[string]int{"score": 100, "rare": 3}, Syncs: 10, Answered: 100, Lines: 100, Age: 0.5, AgeMeasured: true, CycleP50: 0.05,
 		KeptBytes: 1 << 20, KeptUsers: 10000, ReadPages: 40, MaxOpen: 32, ConnsPer1000: 2, QueriesPerPage: 1, PoolWaitMS: 0.1,
 		AllocBytes: 1000, AllocObjects: 10, GCShare: 0.05, GoroutinesBefore: 20, GoroutinesAfter: 30}
 	for _, tc := range []struct {
@@ -67,6 +67,7 @@ func TestVerdictsAtTheirBounds(t *testing.T) {
 		at, past  func(s *report.CheckSide)
 		boundText string
 	}{
+		{Extras, "", func(s *report.CheckSide) {}, func(s *report.CheckSide) { s.Extras = map[string]int{"score": 99} }, `1 of 100 pages of yours came without the extra "score"`},
 		{Fsync, "", func(s *report.CheckSide) { s.Syncs = 1 }, func(s *report.CheckSide) { s.Syncs = 0 }, "no fsync"},
 		{Lines, "audit.log", func(s *report.CheckSide) {}, func(s *report.CheckSide) { s.Lines = 99 }, "1 answered requests left no line"},
 		{Fresh, "-v", func(s *report.CheckSide) { s.Age = (FreshValidity + FreshSlack).Seconds() }, func(s *report.CheckSide) { s.Age = (FreshValidity + FreshSlack).Seconds() + 0.001 }, (FreshValidity + FreshSlack).String()},

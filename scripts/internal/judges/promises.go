@@ -5,10 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slowpath/slowpath/scripts/internal/captures"
@@ -62,6 +65,47 @@ var (
 	// queries after each page.
 	ReadsUsers = 20
 )
+
+// Extras is the judge "extras".
+var Extras = &Judge{
+	Name: "extras", Always: true,
+	Doc: func() string {
+		return "every page of the main load carries each extra (a key under extras) that every page of the solution carries: a fix that gives up on a part of the page under load fails"
+	},
+	Measure: func(ctx context.Context, r Run, s *report.CheckSide) error {
+		s.Pages, s.Extras = r.M.Load.OK, r.M.Load.Extras
+		return nil
+	},
+	Rows: func(string) []Row {
+		return []Row{{Label: "extras on every page", Bound: "a fix: the solution's", Cell: func(s report.CheckSide) string {
+			var keys []string
+			for k, n := range s.Extras {
+				if n == s.Pages {
+					keys = append(keys, k)
+				} else {
+					keys = append(keys, fmt.Sprintf("%s on %.1f%%", k, 100*float64(n)/float64(max(s.Pages, 1))))
+				}
+			}
+			if len(keys) == 0 {
+				return "none"
+			}
+			slices.Sort(keys)
+			return strings.Join(keys, ", ")
+		}}}
+	},
+	Verdict: func(c Case) []string {
+		y, s := c.Yours, c.Solution
+		var out []string
+		for _, k := range slices.Sorted(maps.Keys(s.Extras)) {
+			if s.Extras[k] < s.Pages || y.Extras[k] >= y.Pages {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%d of %d pages of yours came without the extra %q, which every page of the solution carries: under load your program gives up a part of the page that the feature promises. Next: read %s/server.log, and what your step does when it runs out of time",
+				y.Pages-y.Extras[k], y.Pages, k, y.Captures))
+		}
+		return out
+	},
+}
 
 // Fsync is the judge "fsync".
 var Fsync = &Judge{

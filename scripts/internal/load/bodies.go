@@ -29,6 +29,10 @@ type BodyCheck struct {
 	Seconds         float64  `json:"seconds"`          // how long the check ran
 	P50             float64  `json:"p50"`              // median latency of the answers, seconds
 	P99             float64  `json:"p99"`              // 99th percentile latency, seconds
+	// Extras counts, when BodyCheckOptions.Extras asked for it, the 200
+	// answers that carried each extra of the page (its key under
+	// "extras"), by key.
+	Extras map[string]int `json:"extras,omitempty"`
 }
 
 // RPS is the answers read per second.
@@ -52,6 +56,8 @@ type BodyCheckOptions struct {
 	// request that gets no answer after that is not counted, and its
 	// goroutine stops. The answers still coming are counted as ever.
 	Stopping <-chan struct{}
+	// Extras counts the extras each 200 answer carries (BodyCheck.Extras).
+	Extras bool
 	// Inspect, when set, is called with every 200 answer's id, body and
 	// the moment its request was sent, for a judge of what the page says.
 	Inspect func(id int64, body []byte, sent time.Time)
@@ -105,6 +111,10 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				if status == http.StatusOK && opt.Inspect != nil {
 					opt.Inspect(id, body, sent)
 				}
+				var extras []string
+				if status == http.StatusOK && opt.Extras {
+					extras = ExtrasOf(body)
+				}
 				if ctx.Err() != nil && transport {
 					return // cut off by the end of the check, not by the server
 				}
@@ -115,6 +125,12 @@ func CheckBodies(ctx context.Context, opt BodyCheckOptions) BodyCheck {
 				res.Checked++
 				if status == http.StatusOK {
 					res.OK++
+				}
+				for _, k := range extras {
+					if res.Extras == nil {
+						res.Extras = map[string]int{}
+					}
+					res.Extras[k]++
 				}
 				if !transport {
 					latencies = append(latencies, took)
@@ -213,6 +229,33 @@ func CheckAnswer(id int64, known bool, status int, h http.Header, body []byte) s
 		return wrong("body is not JSON")
 	}
 	return wrong(fmt.Sprintf("want %+v", server.SeedUser(id)))
+}
+
+// ExtrasOf returns the keys under "extras" of a page's body, in no
+// order; none for a page without extras or that is not JSON.
+func ExtrasOf(body []byte) []string {
+	i := bytes.Index(body, []byte(`"extras":`))
+	if i < 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body[i+len(`"extras":`):]))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		k, ok := t.(string)
+		if err != nil || !ok {
+			return keys
+		}
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // seeded holds, by id, the start of the JSON body of each seeded user:

@@ -16,6 +16,11 @@ type CheckSide struct {
 	CPUSamps int64   `json:"cpu_samples"` // handler samples in the CPU capture, one per 10 ms on CPU
 	Captures string  `json:"captures"`    // folder of cpu.pprof, fgprof.pprof, server.log
 	Example  string  `json:"example,omitempty"`
+	// Pages are the main load's answers with status 200, and Extras how
+	// many of them carried each extra (its key under "extras"), by key
+	// (extras).
+	Pages  int            `json:"pages,omitempty"`
+	Extras map[string]int `json:"extras,omitempty"`
 	// Judged by the answer key's judges, when it names them:
 	Syncs    int64   `json:"syncs"`     // fsync and fdatasync calls below main in the load's trace (fsync)
 	Answered int     `json:"answered"`  // requests the load got an answer to (lines)
