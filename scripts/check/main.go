@@ -64,8 +64,8 @@ import (
 func main() {
 	n := flag.Int("n", -1, "exercise `number`")
 	dir := flag.String("dir", "", "`folder` to check (default exercises/NN-slug)")
-	conc := flag.Int("c", 50, "`requests` in flight during each load")
-	dur := flag.Duration("d", 5*time.Second, "`duration` of each load")
+	conc := flag.Int("c", judges.Concurrency, "`requests` in flight during each load")
+	dur := flag.Duration("d", judges.Duration, "`duration` of each load")
 	out := flag.String("out", "", "`folder` for the captures (default profiles/local/check/NN-slug)")
 	jsonOut := flag.String("json", "", "also write the result as JSON to `file`")
 	skipTests := flag.Bool("skip-tests", false, "do not run the folder's tests")

@@ -139,8 +139,10 @@ func (g *generator) Block(spec string) (string, error) {
 		err = g.goBenchBlock(&b)
 	case f[0] == "judges" && n < 0:
 		err = judgesBlock(&b, exs)
+	case f[0] == "judged" && n >= 1:
+		err = judgedBlock(&b, ex)
 	default:
-		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench, agenda, judges)", spec)
+		return "", fmt.Errorf("unknown kind %q (captures N, baseline, symptom N, check N, checks, bench, bench N, gobench, agenda, judges, judged N)", spec)
 	}
 	return b.String(), err
 }
@@ -594,6 +596,52 @@ func (g *generator) checkBlock(b *strings.Builder, e catalog.Exercise) error {
 		}
 	}
 	fmt.Fprintf(b, "| reasons to fail | %d | %d |\n", len(x.Reasons), len(s.Reasons))
+	return nil
+}
+
+// judgedBlock says what make check-N judges, for the exercise's README:
+// the speed, the watched function's share and the judges of its promises,
+// with their bounds, from the answer key and scripts/internal/judges. The
+// judges of a bottleneck's class are named by what they read, not by
+// their bounds, which would name the class: the check prints them.
+func judgedBlock(b *strings.Builder, e catalog.Exercise) error {
+	js, err := judges.Of(e.Answer)
+	if err != nil {
+		return err
+	}
+	a := e.Answer
+	fmt.Fprintf(b, "`make check-%d` runs the exercise's tests with `-race` on a copy of your code (the tests as shipped, whatever you changed in yours), then loads your program and the solution one after the other, %d in flight for %s, the standard mix, every answer checked. It passes a fix when:\n\n", e.Number, judges.Concurrency, judges.Duration)
+	var items []string
+	switch a.Metric {
+	case "rps":
+		items = append(items, fmt.Sprintf("its throughput reaches ×%.2g of the solution's in the same run", a.Ratio))
+	case "p50":
+		items = append(items, fmt.Sprintf("its median latency stays within ×%.3g of the solution's in the same run", a.Ratio))
+	case "p99open":
+		items = append(items, fmt.Sprintf("loaded once more open-loop, %.0f requests a second arriving for %s whatever the answers, its p99 stays within ×%.3g of the solution's, or of %s when the solution's is lower (below that, a tail is the machine's noise)", judges.OpenRate, judges.OpenFor, a.Ratio, a.Floor))
+	}
+	if a.Share >= 0 {
+		items = append(items, fmt.Sprintf("the function the answer key watches (*the watched function*) keeps at most %.0f%% of the handler's wall clock", 100*a.Share))
+	}
+	class := false
+	for _, j := range js {
+		if j.Class {
+			class = true
+			continue
+		}
+		doc := j.Doc()
+		if j.Judge.Arg != "" {
+			doc = strings.ReplaceAll(doc, j.Judge.Arg, "`"+j.Arg+"`")
+		}
+		items = append(items, doc)
+	}
+	if class {
+		items = append(items, "its own numbers at `/debug/vars`, read before and after its load, stay within bounds that the check prints beside the solution's")
+	}
+	for _, it := range items {
+		fmt.Fprintf(b, "- %s;\n", it)
+	}
+	fmt.Fprintf(b, "\nand every answer is right. As shipped, the exercise FAILS it.\n")
 	return nil
 }
 

@@ -12,6 +12,13 @@ import (
 	"github.com/slowpath/slowpath/scripts/internal/report"
 )
 
+// The main load of make check-N, yours and the solution's: requests in
+// flight, and how long.
+var (
+	Concurrency = 50
+	Duration    = 5 * time.Second
+)
+
 // The open-loop load of a p99open exercise (the answer key's metric), in
 // the check and in make bench: well below what a fixed program serves,
 // long enough for a stall every 2 s to come twice.
