@@ -185,6 +185,7 @@ func nextWorst(res *report.CheckResult) {
 	y.Age, y.AgeMeasured = 60, true
 	y.KeptUsers, y.KeptBytes = 1000, 1e9
 	y.ReadPages, y.UnreadPages = 40, 40
+	y.BrokenPages, y.BrokenErrors = 100, 100
 	s.CycleP50 = max(s.CycleP50, 0.01)
 	y.CycleP50 = 0
 	y.ConnsPer1000, y.QueriesPerPage, y.PoolWaitMS, y.MaxOpen = 1000, 10, 100, 1000

@@ -93,7 +93,7 @@ type Case struct {
 }
 
 // All is every judge, in the order the check judges and prints them.
-var All = []*Judge{Extras, Fsync, Lines, Fresh, Current, Bounded, Kept, Reads, Quota, Reuse, Queries, Allocs, Leaks}
+var All = []*Judge{Extras, Fsync, Lines, Broken, Fresh, Current, Bounded, Kept, Reads, Quota, Reuse, Queries, Allocs, Leaks}
 
 // Find returns the judge called name, or nil.
 func Find(name string) *Judge {

@@ -59,7 +59,7 @@ func TestOfRejects(t *testing.T) {
 // that quotes the bound.
 func TestVerdictsAtTheirBounds(t *testing.T) {
 	sol := report.CheckSide{Pages: 100, Extras: map[string]int{"score": 100, "rare": 3}, Syncs: 10, Answered: 100, Lines: 100, Age: 0.5, AgeMeasured: true, CycleP50: 0.05,
-		KeptBytes: 1 << 20, KeptUsers: 10000, ReadPages: 40, MaxOpen: 32, ConnsPer1000: 2, QueriesPerPage: 1, PoolWaitMS: 0.1,
+		KeptBytes: 1 << 20, KeptUsers: 10000, ReadPages: 40, BrokenPages: 100, MaxOpen: 32, ConnsPer1000: 2, QueriesPerPage: 1, PoolWaitMS: 0.1,
 		AllocBytes: 1000, AllocObjects: 10, GCShare: 0.05, GoroutinesBefore: 20, GoroutinesAfter: 30}
 	for _, tc := range []struct {
 		j         *Judge
@@ -70,6 +70,7 @@ func TestVerdictsAtTheirBounds(t *testing.T) {
 		{Extras, "", func(s *report.CheckSide) {}, func(s *report.CheckSide) { s.Extras = map[string]int{"score": 99} }, `1 of 100 pages of yours came without the extra "score"`},
 		{Fsync, "", func(s *report.CheckSide) { s.Syncs = 1 }, func(s *report.CheckSide) { s.Syncs = 0 }, "no fsync"},
 		{Lines, "audit.log", func(s *report.CheckSide) {}, func(s *report.CheckSide) { s.Lines = 99 }, "1 answered requests left no line"},
+		{Broken, "flags.json", func(s *report.CheckSide) {}, func(s *report.CheckSide) { s.BrokenErrors = 1 }, "1 of 100 pages"},
 		{Fresh, "-v", func(s *report.CheckSide) { s.Age = (FreshValidity + FreshSlack).Seconds() }, func(s *report.CheckSide) { s.Age = (FreshValidity + FreshSlack).Seconds() + 0.001 }, (FreshValidity + FreshSlack).String()},
 		{Current, "", func(s *report.CheckSide) { s.Age = CurrentSlack.Seconds() }, func(s *report.CheckSide) { s.Age = CurrentSlack.Seconds() + 0.001 }, CurrentSlack.String()},
 		{Bounded, "-k", func(s *report.CheckSide) { s.CycleP50 = BoundedFaster * sol.CycleP50 }, func(s *report.CheckSide) { s.CycleP50 = BoundedFaster*sol.CycleP50 - 0.001 }, "serves from memory"},

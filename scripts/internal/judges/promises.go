@@ -60,6 +60,9 @@ var (
 	// grow by over it, measured after a forced GC before and after.
 	KeptLoad = 3 * time.Second
 	KeptMax  = float64(4 << 20)
+	// BrokenFor is how long the broken judge asks for pages, one at a
+	// time, while the program's file is broken.
+	BrokenFor = 2 * time.Second
 	// ReadsUsers is how many users the reads judge asks for, each twice
 	// in a row, one page at a time, reading the program's count of
 	// queries after each page.
@@ -427,6 +430,60 @@ var Reads = &Judge{
 		}
 		return []string{fmt.Sprintf("%d of %d pages asked for one at a time, each user twice in a row, made no query to the shop's database (shop_queries_total did not move): they showed orders read for an earlier page, and the feature promises that every page reads them. Next: send one user's page twice in a row while make exercise-%d runs, reading the count after each: curl -s localhost:8080/users/42 >/dev/null && curl -s localhost:6060/debug/vars | grep shop_queries_total",
 			y.UnreadPages, y.ReadPages, c.Exercise)}
+	},
+}
+
+// Broken is the judge "broken".
+var Broken = &Judge{
+	Name: "broken", Arg: "FILE",
+	Doc: func() string {
+		return fmt.Sprintf("with FILE in the program's folder cut to half its length, as an editor that saves half a file leaves it, every page asked for over %s, one at a time, still answers 200: a broken edit never breaks the service", BrokenFor)
+	},
+	Measure: func(ctx context.Context, r Run, s *report.CheckSide) error {
+		_, err := phase(ctx, r, "broken", nil, load.BodyCheckOptions{}, 0, func(ctx context.Context, p *proc.Program) error {
+			path := filepath.Join(r.Dir, "broken", r.Arg)
+			good, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("the program's %s: %w", r.Arg, err)
+			}
+			fmt.Fprintf(r.W, "same as: head -c %d %s > half && cat half > %s   (done in this process: the file cut to half its length), then pages one at a time for %s\n", len(good)/2, path, path, BrokenFor)
+			if err := os.WriteFile(path, good[:len(good)/2], 0o644); err != nil {
+				return err
+			}
+			defer os.WriteFile(path, good, 0o644)
+			for end := time.Now().Add(BrokenFor); time.Now().Before(end); {
+				err := onePage(ctx, p.App, 42, nil)
+				s.BrokenPages++
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					s.BrokenErrors++
+					if s.Example == "" {
+						s.Example = err.Error()
+					}
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			return nil
+		})
+		return err
+	},
+	Rows: func(arg string) []Row {
+		return []Row{{Label: "errors, " + arg + " cut in half", Bound: "a fix: none", Cell: func(s report.CheckSide) string {
+			if s.BrokenPages == 0 {
+				return "not measured"
+			}
+			return fmt.Sprintf("%d of %d", s.BrokenErrors, s.BrokenPages)
+		}}}
+	},
+	Verdict: func(c Case) []string {
+		y := c.Yours
+		if y.BrokenErrors == 0 {
+			return nil
+		}
+		return []string{fmt.Sprintf("with %s cut to half its length, %d of %d pages of yours answered an error: a broken edit must not break the service, which keeps what the last good %s said, and says so in its log. Next: read %s/broken/server.log",
+			c.Arg, y.BrokenErrors, y.BrokenPages, c.Arg, y.Captures)}
 	},
 }
 

@@ -36,6 +36,11 @@ type CheckSide struct {
 	// many users the load asked for (kept).
 	KeptBytes float64 `json:"kept_bytes,omitempty"`
 	KeptUsers int     `json:"kept_users,omitempty"`
+	// BrokenPages are the pages asked for one at a time while the
+	// program's file was broken, and BrokenErrors those that answered an
+	// error (broken).
+	BrokenPages  int `json:"broken_pages,omitempty"`
+	BrokenErrors int `json:"broken_errors,omitempty"`
 	// ReadPages are the pages asked for one at a time, each user twice in
 	// a row, and UnreadPages those after which the program's count of
 	// queries had not grown (reads).
