@@ -16,8 +16,10 @@
 //  4. compares: bodies all right; the share of the handler's wall-clock
 //     samples with the bottleneck's function on the stack at most the
 //     answer key's share; throughput (or median latency) within the
-//     answer key's ratio of the solution's. The answer key is
-//     solutions/answers.tsv.
+//     answer key's ratio of the solution's; and each judge of the
+//     exercise's promises and of its bottleneck's class, which
+//     scripts/internal/judges defines, measured on runs of their own
+//     where they need one. The answer key is solutions/answers.tsv.
 //
 // Both loads send the kit's standard request mix (load.StandardMix),
 // the one of make compare-N and make bench.
