@@ -848,7 +848,7 @@ func (g *generator) symptomBlock(b *strings.Builder, e catalog.Exercise) error {
 		float64(x.summary.Wall.Focused)/float64(x.wall.DurationNanos), x.summary.Concurrency+x.summary.Bodies.Concurrency)
 	// Of the program's own numbers, the exercise's README shows only what
 	// a user would see too (memory that grows); the others tell the cause.
-	if _, leaks := e.Answer.Judge("leaks"); leaks && x.summary.Vars != nil {
+	if _, leaks := judges.Has(judges.MustOf(e.Answer), judges.Leaks); leaks && x.summary.Vars != nil {
 		v := x.summary.Vars
 		fmt.Fprintf(b, "The program's own numbers, from its debug listener's `/debug/vars` before that load and a second after it (`vars-before.json`, `vars-after.json`): %s goroutines before it and %s after it (`goroutines`), a live heap of %.1f MB before it and %.1f MB after it (`heap_live_bytes`).\n",
 			units.Thousands(v.Before.Get("goroutines")), units.Thousands(v.After.Get("goroutines")), v.Before.Get("heap_live_bytes")/1e6, v.After.Get("heap_live_bytes")/1e6)
