@@ -55,6 +55,13 @@ type testServer struct {
 // service's configuration first.
 func startDashboard(t *testing.T, edit func(*shipping.Config)) *testServer {
 	t.Helper()
+	return startDashboardWith(t, edit, nil)
+}
+
+// startDashboardWith is startDashboard, with editShop changing the shop
+// database's configuration first too.
+func startDashboardWith(t *testing.T, edit func(*shipping.Config), editShop func(*shop.Config)) *testServer {
+	t.Helper()
 	cfg := servertest.Config()
 	logs := &servertest.Log{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -66,6 +73,9 @@ func startDashboard(t *testing.T, edit func(*shipping.Config)) *testServer {
 	shippingCfg.Latency = 2 * time.Millisecond
 	if edit != nil {
 		edit(&shippingCfg)
+	}
+	if editShop != nil {
+		editShop(&shopCfg)
 	}
 	d, err := setup(&cfg, shopCfg, shippingCfg)
 	if err != nil {
@@ -189,6 +199,22 @@ func TestPageShowsOrdersQuoteAndRecommendations(t *testing.T) {
 	if len(want.Extras.Orders.Recent) != 3 || want.Extras.Orders.Total != "213.72 EUR" ||
 		want.Extras.Shipping.Price != "24.95 EUR" || len(want.Extras.Recommendations) != 5 {
 		t.Errorf("user 42's page changed: %+v", want.Extras)
+	}
+}
+
+// TestSlowSourcesAreWaitedFor: with every source far slower than usual,
+// though well within the shipping client's 2 s, each page still carries
+// all three parts, right: a page waits for what it shows, and drops
+// nothing to keep its budget.
+func TestSlowSourcesAreWaitedFor(t *testing.T) {
+	srv := startDashboardWith(t, func(c *shipping.Config) { c.Latency = 300 * time.Millisecond },
+		func(c *shop.Config) { c.Latency = shop.Latency{Orders: 300 * time.Millisecond, Recommendations: 400 * time.Millisecond} })
+	for _, id := range []int64{1, 42} {
+		status, body := srv.get(t, id)
+		if status != http.StatusOK {
+			t.Fatalf("GET /users/%d with slow sources: %d %s", id, status, body)
+		}
+		checkPage(t, id, body)
 	}
 }
 

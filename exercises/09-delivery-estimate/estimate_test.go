@@ -520,3 +520,25 @@ func TestOneReplicaFailingDoesNotFailThePage(t *testing.T) {
 		checkPage(t, id, status, body)
 	}
 }
+
+// TestSlowReplicasWithinTheTimeoutStillAnswer: with every replica taking
+// 700 ms, far slower than usual but within -estimate-timeout (2 s by
+// default), each page shows its estimate: a page fails only when no
+// replica answers within -estimate-timeout, whatever deadline a fix
+// would rather have.
+func TestSlowReplicasWithinTheTimeoutStillAnswer(t *testing.T) {
+	base, _, _ := startEstimateWith(t, func(urls []string) http.RoundTripper {
+		return replicaFunc(func(r *http.Request) (*http.Response, error) {
+			select {
+			case <-time.After(700 * time.Millisecond):
+				return answersTheEstimate(r)
+			case <-r.Context().Done():
+				return nil, r.Context().Err()
+			}
+		})
+	})
+	for _, id := range []int64{1, 42} {
+		status, body := getPage(t, base, id)
+		checkPage(t, id, status, body)
+	}
+}

@@ -295,6 +295,59 @@ func TestNoPageShowsAStaleScore(t *testing.T) {
 	}
 }
 
+// TestNoExpiredScoreWhileItIsAskedAgain: with a fraud service slower
+// than usual (150 ms), no page shows a score past its validity while a
+// new one is on its way: each page's score is at most the validity old,
+// counted from when the page was asked for (the slack is for timers under
+// the race detector, far below the service's 150 ms).
+func TestNoExpiredScoreWhileItIsAskedAgain(t *testing.T) {
+	const validity = 200 * time.Millisecond
+	s := startFraudCheck(t, nil, "-fraud-latency=150ms", "-fraud-validity="+validity.String())
+	for range 14 { // over about 700 ms: three validities and a half
+		sent := time.Now()
+		p, err := s.get(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problem := checkPage(7, p); problem != "" {
+			t.Fatal(problem)
+		}
+		if age := sent.Sub(asOf(t, p)); age > validity+50*time.Millisecond {
+			t.Errorf("a page asked for %s after its score was computed shows it, valid for %s: an expired score, shown while a new one was asked for", age.Round(time.Millisecond), validity)
+		}
+		time.Sleep(validity / 4)
+	}
+}
+
+// TestFraudServiceDownAfterTheScoreExpired: a user seen before, whose
+// score has expired, gets a 502 while the fraud service is down, as a
+// user never seen does: a page never shows an expired score, down or not.
+func TestFraudServiceDownAfterTheScoreExpired(t *testing.T) {
+	const validity = 50 * time.Millisecond
+	var down atomic.Bool
+	s := startFraudCheck(t, func(userID int64) error {
+		if down.Load() {
+			return errors.New("dial tcp 10.0.0.7:443: connection refused")
+		}
+		return nil
+	}, "-fraud-latency=1ms", "-fraud-validity="+validity.String())
+	p, err := s.get(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problem := checkPage(42, p); problem != "" {
+		t.Fatal(problem)
+	}
+	down.Store(true)
+	time.Sleep(3 * validity)
+	if p, err = s.get(42); err != nil {
+		t.Fatal(err)
+	}
+	if p.status != http.StatusBadGateway {
+		t.Errorf("GET /users/42, its score expired and the fraud service down: %d %s, want 502", p.status, p.body)
+	}
+}
+
 // TestKeepsAtMostKeepScores holds the service to its memory budget: with
 // -fraud-keep=10, pages for 50 users, twice over, cannot be served from
 // memory the second time, so the fraud service is asked again for most of
