@@ -208,7 +208,9 @@ func TestPageShowsOrdersQuoteAndRecommendations(t *testing.T) {
 // nothing to keep its budget.
 func TestSlowSourcesAreWaitedFor(t *testing.T) {
 	srv := startDashboardWith(t, func(c *shipping.Config) { c.Latency = 300 * time.Millisecond },
-		func(c *shop.Config) { c.Latency = shop.Latency{Orders: 300 * time.Millisecond, Recommendations: 400 * time.Millisecond} })
+		func(c *shop.Config) {
+			c.Latency = shop.Latency{Orders: 300 * time.Millisecond, Recommendations: 400 * time.Millisecond}
+		})
 	for _, id := range []int64{1, 42} {
 		status, body := srv.get(t, id)
 		if status != http.StatusOK {
