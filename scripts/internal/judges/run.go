@@ -24,7 +24,12 @@ func phase(ctx context.Context, r Run, name string, args []string, opt load.Body
 	if err != nil {
 		return load.BodyCheck{}, err
 	}
-	defer p.Stop()
+	stopped := false
+	defer func() {
+		if !stopped { // given up on: an error, or the check interrupted
+			p.Kill()
+		}
+	}()
 	var res load.BodyCheck
 	for _, f := range before {
 		if err := f(ctx, p); err != nil {
@@ -47,10 +52,8 @@ func phase(ctx context.Context, r Run, name string, args []string, opt load.Body
 			return res, err
 		}
 	}
-	if p.Exited() {
-		return res, fmt.Errorf("the server exited; its log:\n%s", proc.Tail(p.Log))
-	}
-	return res, p.Stop()
+	stopped = true
+	return res, p.Stop() // an error when the program had exited, with its log
 }
 
 // onePage asks base for user id's page, and hands its body, with the time
