@@ -34,7 +34,7 @@ var (
 	LeaksLeftMax = 100.0
 )
 
-// Reuse is the judge "reuse".
+// Reuse judges the connections a downstream accepts per request: a bottleneck's class.
 var Reuse = &Judge{
 	Name: "reuse", Class: true,
 	Doc: func() string {
@@ -58,7 +58,7 @@ var Reuse = &Judge{
 	},
 }
 
-// Queries is the judge "queries".
+// Queries judges the queries a page makes and its wait for the pool: a bottleneck's class.
 var Queries = &Judge{
 	Name: "queries", Class: true,
 	Doc: func() string {
@@ -95,7 +95,7 @@ var Queries = &Judge{
 	},
 }
 
-// Allocs is the judge "allocs".
+// Allocs judges what a request allocates and the GC's share of the CPU: a bottleneck's class.
 var Allocs = &Judge{
 	Name: "allocs", Class: true,
 	Doc: func() string {
@@ -130,7 +130,7 @@ var Allocs = &Judge{
 	},
 }
 
-// Leaks is the judge "leaks".
+// Leaks judges the goroutines a load leaves behind: a bottleneck's class.
 var Leaks = &Judge{
 	Name: "leaks", Class: true,
 	Doc: func() string {

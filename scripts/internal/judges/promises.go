@@ -69,7 +69,7 @@ var (
 	ReadsUsers = 20
 )
 
-// Extras is the judge "extras".
+// Extras judges every page carries the parts of the page that the solution's pages carry.
 var Extras = &Judge{
 	Name: "extras", Always: true,
 	Doc: func() string {
@@ -110,7 +110,7 @@ var Extras = &Judge{
 	},
 }
 
-// Fsync is the judge "fsync".
+// Fsync judges that the program still makes its writes durable under load.
 var Fsync = &Judge{
 	Name: "fsync",
 	Doc: func() string {
@@ -147,7 +147,7 @@ var (
 	mainCode  = regexp.MustCompile(`^main\.`)
 )
 
-// Lines is the judge "lines".
+// Lines judges that a graceful shutdown under load loses no answered request's line.
 var Lines = &Judge{
 	Name: "lines", Arg: "FILE",
 	Doc: func() string {
@@ -185,7 +185,7 @@ func ageRow(bound string) []Row {
 	}}}
 }
 
-// Fresh is the judge "fresh".
+// Fresh judges that no page shows a value past the validity its flag sets.
 var Fresh = &Judge{
 	Name: "fresh", Arg: "-FLAG", Flag: true,
 	Doc: func() string {
@@ -215,7 +215,7 @@ var Fresh = &Judge{
 	},
 }
 
-// Current is the judge "current".
+// Current judges that no page shows a value kept from an earlier page.
 var Current = &Judge{
 	Name: "current",
 	Doc: func() string {
@@ -273,7 +273,7 @@ func measureAge(ctx context.Context, r Run, s *report.CheckSide, args []string, 
 	return nil
 }
 
-// Bounded is the judge "bounded".
+// Bounded judges that the program keeps no more users in memory than its budget flag allows.
 var Bounded = &Judge{
 	Name: "bounded", Arg: "-FLAG", Flag: true,
 	Doc: func() string {
@@ -312,7 +312,7 @@ var Bounded = &Judge{
 	},
 }
 
-// Kept is the judge "kept".
+// Kept judges that the program keeps nothing per user between pages.
 var Kept = &Judge{
 	Name: "kept",
 	Doc: func() string {
@@ -373,7 +373,7 @@ func liveHeap(ctx context.Context, r Run, p *proc.Program, name string) (float64
 	return v.Get("heap_live_bytes"), err
 }
 
-// Reads is the judge "reads".
+// Reads judges that every page reads the shop's database.
 var Reads = &Judge{
 	Name: "reads",
 	Doc: func() string {
@@ -433,7 +433,7 @@ var Reads = &Judge{
 	},
 }
 
-// Broken is the judge "broken".
+// Broken judges that a broken file of the program's never breaks a page.
 var Broken = &Judge{
 	Name: "broken", Arg: "FILE",
 	Doc: func() string {
@@ -487,7 +487,7 @@ var Broken = &Judge{
 	},
 }
 
-// Quota is the judge "quota".
+// Quota judges that the shop's database pool keeps to its DBAs' quota.
 var Quota = &Judge{
 	Name: "quota", Arg: "N",
 	Doc: func() string {
