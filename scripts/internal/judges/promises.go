@@ -69,7 +69,7 @@ var (
 	ReadsUsers = 20
 )
 
-// Extras judges every page carries the parts of the page that the solution's pages carry.
+// Extras judges that every page carries the parts of the page that the solution's pages carry.
 var Extras = &Judge{
 	Name: "extras", Always: true,
 	Doc: func() string {
