@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,4 +144,20 @@ func TestCheckAnswer(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestExtrasOf reads the keys under "extras" of a page, and none of a page
+// without them or of a body that is not a page.
+func TestExtrasOf(t *testing.T) {
+	for body, want := range map[string][]string{
+		`{"id":1,"name":"A","extras":{"risk":{"score":1,"as_of":"x"},"flags":["a","b"]}}`: {"risk", "flags"},
+		`{"id":1,"name":"A","extras":{}}`:                                                 nil,
+		`{"id":1,"name":"A"}`:                                                             nil,
+		`{"id":1,"extras":[1,2]}`:                                                         nil,
+		`not json "extras": {`:                                                            nil,
+	} {
+		if got := ExtrasOf([]byte(body)); !slices.Equal(got, want) {
+			t.Errorf("ExtrasOf(%s) = %q, want %q", body, got, want)
+		}
+	}
 }
