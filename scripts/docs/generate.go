@@ -630,8 +630,8 @@ func judgedBlock(b *strings.Builder, e catalog.Exercise) error {
 			continue
 		}
 		doc := j.Doc()
-		if j.Judge.Arg != "" {
-			doc = strings.ReplaceAll(doc, j.Judge.Arg, "`"+j.Arg+"`")
+		if j.Takes != "" {
+			doc = strings.ReplaceAll(doc, j.Takes, "`"+j.Arg+"`")
 		}
 		items = append(items, doc)
 	}
@@ -668,10 +668,7 @@ func judgesBlock(b *strings.Builder, exs []catalog.Exercise) error {
 		if len(on) == 0 {
 			return fmt.Errorf("the judge %s judges no exercise of %s", j.Name, catalog.AnswersFile)
 		}
-		name := "`" + j.Name + "`"
-		if j.Arg != "" {
-			name = "`" + j.Name + "=" + j.Arg + "`"
-		}
+		name := "`" + j.String() + "`"
 		kind := ""
 		if j.Class {
 			kind = " (a bottleneck's class)"

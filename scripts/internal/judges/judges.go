@@ -31,9 +31,9 @@ import (
 type Judge struct {
 	// Name is the judge's name in the answer key's judges column.
 	Name string
-	// Arg is what the judge's argument is, as the answer key writes it
-	// after name= (FILE, -FLAG, N); "" when it takes none.
-	Arg string
+	// Takes is what the judge's argument is, as the answer key writes
+	// it after name= (FILE, -FLAG, N); "" when it takes none.
+	Takes string
 	// Always marks a judge of every exercise with a solution, which the
 	// answer key need not name.
 	Always bool
@@ -124,8 +124,8 @@ func Of(a catalog.Answer) ([]Bound, error) {
 		}
 		for _, named := range a.Judges {
 			if named.Name == j.Name {
-				if (named.Arg != "") != (j.Arg != "") {
-					return nil, fmt.Errorf("judge %s: its argument is %q, want %s", j.Name, named.Arg, argWant(j))
+				if (named.Arg != "") != (j.Takes != "") {
+					return nil, fmt.Errorf("judge %s: its argument is %q, want %s", j.Name, named.Arg, j)
 				}
 				out = append(out, Bound{j, named.Arg})
 			}
@@ -133,7 +133,7 @@ func Of(a catalog.Answer) ([]Bound, error) {
 	}
 	for _, named := range a.Judges {
 		if Find(named.Name) == nil {
-			return nil, fmt.Errorf("no judge %q; the judges are %s", named.Name, Names())
+			return nil, fmt.Errorf("no judge %q; the judges are %s", named.Name, names())
 		}
 	}
 	return out, nil
@@ -158,25 +158,22 @@ func Has(bs []Bound, j *Judge) (Bound, bool) {
 	return Bound{}, false
 }
 
-func argWant(j *Judge) string {
-	if j.Arg == "" {
-		return "none"
+// String is the judge as the answer key writes it: its name, and =ARG
+// when it takes an argument (lines=FILE).
+func (j *Judge) String() string {
+	if j.Takes == "" {
+		return j.Name
 	}
-	return j.Name + "=" + j.Arg
+	return j.Name + "=" + j.Takes
 }
 
-// Names lists the judges as the answer key writes them, with their
-// argument.
-func Names() string {
-	var names []string
+// names lists the judges as the answer key writes them.
+func names() string {
+	var out []string
 	for _, j := range All {
-		if j.Arg == "" {
-			names = append(names, j.Name)
-		} else {
-			names = append(names, j.Name+"="+j.Arg)
-		}
+		out = append(out, j.String())
 	}
-	return strings.Join(names, ", ")
+	return strings.Join(out, ", ")
 }
 
 // Apart formats a measured value and the bound it is judged by with

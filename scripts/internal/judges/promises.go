@@ -149,7 +149,7 @@ var (
 
 // Lines judges that a graceful shutdown under load loses no answered request's line.
 var Lines = &Judge{
-	Name: "lines", Arg: "FILE",
+	Name: "lines", Takes: "FILE",
 	Doc: func() string {
 		return "after a graceful shutdown under load, FILE in the program's folder holds a line for every request the load got an answer to"
 	},
@@ -187,7 +187,7 @@ func ageRow(bound string) []Row {
 
 // Fresh judges that no page shows a value past the validity its flag sets.
 var Fresh = &Judge{
-	Name: "fresh", Arg: "-FLAG", Flag: true,
+	Name: "fresh", Takes: "-FLAG", Flag: true,
 	Doc: func() string {
 		return fmt.Sprintf("the program run with its validity flag -FLAG at %s, and loaded for %s: no page shows an extra (its as_of) older than that, plus %s, counted from when the page was asked for; and the program's default for -FLAG is no longer than the solution's",
 			FreshValidity, FreshLoad, FreshSlack)
@@ -275,7 +275,7 @@ func measureAge(ctx context.Context, r Run, s *report.CheckSide, args []string, 
 
 // Bounded judges that the program keeps no more users in memory than its budget flag allows.
 var Bounded = &Judge{
-	Name: "bounded", Arg: "-FLAG", Flag: true,
+	Name: "bounded", Takes: "-FLAG", Flag: true,
 	Doc: func() string {
 		return fmt.Sprintf("the program run with its memory budget flag -FLAG at %d users, and loaded with %d users in turn, %d at a time: its median latency is no less than ×%.1f of the solution's, which keeps %d and so lets each user go before it comes round again; and the program's default for -FLAG is no larger than the solution's",
 			BoundedKeep, BoundedUsers, BoundedConcurrency, BoundedFaster, BoundedKeep)
@@ -435,7 +435,7 @@ var Reads = &Judge{
 
 // Broken judges that a broken file of the program's never breaks a page.
 var Broken = &Judge{
-	Name: "broken", Arg: "FILE",
+	Name: "broken", Takes: "FILE",
 	Doc: func() string {
 		return fmt.Sprintf("with FILE in the program's folder cut to half its length, as an editor that saves half a file leaves it, every page asked for over %s, one at a time, still answers 200: a broken edit never breaks the service", BrokenFor)
 	},
@@ -489,7 +489,7 @@ var Broken = &Judge{
 
 // Quota judges that the shop's database pool keeps to its DBAs' quota.
 var Quota = &Judge{
-	Name: "quota", Arg: "N",
+	Name: "quota", Takes: "N",
 	Doc: func() string {
 		return "the shop's database pool may open at most N connections, the quota its DBAs give the program (shop_max_open at /debug/vars)"
 	},
